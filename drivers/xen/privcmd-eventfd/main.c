@@ -1,52 +1,249 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Character device and ioctl dispatch of xen-privcmd-eventfd.
+ * /dev/xen/privcmd-eventfd: per-file state and ioctl dispatch.
+ *
+ * Every registration belongs to the open file that made it and is torn
+ * down in release(), so a device model that exits or crashes leaves
+ * nothing behind. The device is root-only, like /dev/xen/privcmd.
  */
 #define pr_fmt(fmt) "xen-privcmd-eventfd: " fmt
 
+#include <linux/errno.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include <xen/xen.h>
+#include <xen/interface/xen.h>
 
-#include <xen/privcmd-eventfd.h>
+#include "privcmd_eventfd.h"
 
-static long privcmd_eventfd_ioctl(struct file *file, unsigned int cmd,
-				  unsigned long arg)
+/**
+ * pe_errno_from_xen() - a Linux errno for a hypercall's result
+ * @xen_err: 0 or a negative Xen errno value
+ *
+ * Xen's errno values match Linux's for every code its memory and event
+ * channel operations return here; anything out of range becomes -EIO.
+ *
+ * Return: 0 or a negative Linux errno.
+ */
+int pe_errno_from_xen(int xen_err)
 {
-	return -ENOTTY;
+	if (xen_err >= 0)
+		return 0;
+	if (xen_err < -MAX_ERRNO)
+		return -EIO;
+	return xen_err;
 }
 
-static const struct file_operations privcmd_eventfd_fops = {
+/**
+ * pe_check_domain() - may this file act on @dom?
+ * @pf: the file; its lock is held
+ * @dom: the domain a request names
+ *
+ * Return: 0, or -EPERM if the file is restricted to another domain.
+ */
+int pe_check_domain(struct pe_file *pf, domid_t dom)
+{
+	if (pf->restrict_dom != PE_NO_DOMAIN && pf->restrict_dom != dom)
+		return -EPERM;
+	return 0;
+}
+
+static int pe_ioc_version(void __user *argp)
+{
+	struct privcmd_eventfd_version v;
+
+	if (copy_from_user(&v, argp, sizeof(v)))
+		return -EFAULT;
+	if (v.flags)
+		return -EINVAL;
+
+	memset(&v, 0, sizeof(v));
+	v.version = PRIVCMD_EVENTFD_ABI_VERSION;
+	v.features = PRIVCMD_EVENTFD_FEAT_UPSTREAM |
+		     PRIVCMD_EVENTFD_FEAT_SERVER |
+		     PRIVCMD_EVENTFD_FEAT_IRQFD_EVTCHN |
+		     PRIVCMD_EVENTFD_FEAT_RESTRICT;
+	if (IS_ENABLED(CONFIG_X86))
+		v.features |= PRIVCMD_EVENTFD_FEAT_PIO;
+	if (pe_evtchn_shares_irq())
+		v.features |= PRIVCMD_EVENTFD_FEAT_UPSTREAM_SHARED;
+
+	return copy_to_user(argp, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+static int pe_ioc_restrict(struct pe_file *pf, void __user *argp)
+{
+	struct privcmd_eventfd_restrict r;
+	int rc = 0;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	if (r.pad || r.flags || r.dom >= DOMID_FIRST_RESERVED)
+		return -EINVAL;
+
+	mutex_lock(&pf->lock);
+	if (pf->restrict_dom == PE_NO_DOMAIN)
+		pf->restrict_dom = r.dom;
+	else if (pf->restrict_dom != r.dom)
+		rc = -EPERM;
+	mutex_unlock(&pf->lock);
+	return rc;
+}
+
+static int pe_ioc_server(struct pe_file *pf, void __user *argp)
+{
+	struct privcmd_eventfd_server req;
+	int rc;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if ((req.flags & ~PRIVCMD_EVENTFD_SERVER_FLAG_DETACH) || req.pad ||
+	    req.reserved[0] || req.reserved[1] || req.reserved[2])
+		return -EINVAL;
+
+	mutex_lock(&pf->lock);
+	rc = pe_check_domain(pf, req.dom);
+	if (!rc)
+		rc = ioreq_server_attach(pf, &req);
+	mutex_unlock(&pf->lock);
+	return rc;
+}
+
+static int pe_ioc_complete(struct pe_file *pf, void __user *argp)
+{
+	struct privcmd_eventfd_complete req;
+	int rc;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.pad || req.flags)
+		return -EINVAL;
+
+	mutex_lock(&pf->lock);
+	rc = pe_check_domain(pf, req.dom);
+	if (!rc)
+		rc = ioreq_server_complete(pf, &req);
+	mutex_unlock(&pf->lock);
+	return rc;
+}
+
+static long pe_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct pe_file *pf = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case IOCTL_PRIVCMD_IOEVENTFD:
+		return ioeventfd_upstream_ioctl(pf, argp);
+	case IOCTL_PRIVCMD_IRQFD:
+		return irqfd_upstream_ioctl(pf, argp);
+	case PRIVCMD_EVENTFD_IOC_VERSION:
+		return pe_ioc_version(argp);
+	case PRIVCMD_EVENTFD_IOC_RESTRICT:
+		return pe_ioc_restrict(pf, argp);
+	case PRIVCMD_EVENTFD_IOC_SERVER:
+		return pe_ioc_server(pf, argp);
+	case PRIVCMD_EVENTFD_IOC_IOEVENTFD:
+		return ioeventfd_ioctl(pf, argp);
+	case PRIVCMD_EVENTFD_IOC_COMPLETE:
+		return pe_ioc_complete(pf, argp);
+	case PRIVCMD_EVENTFD_IOC_IRQFD:
+		return irqfd_ioctl(pf, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int pe_open(struct inode *inode, struct file *file)
+{
+	struct pe_file *pf;
+
+	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
+	if (!pf)
+		return -ENOMEM;
+
+	mutex_init(&pf->lock);
+	INIT_LIST_HEAD(&pf->servers);
+	INIT_LIST_HEAD(&pf->irqfds);
+	spin_lock_init(&pf->irqfd_lock);
+	pf->restrict_dom = PE_NO_DOMAIN;
+	pe_debugfs_add_file(pf);
+
+	file->private_data = pf;
+	return 0;
+}
+
+static int pe_release(struct inode *inode, struct file *file)
+{
+	struct pe_file *pf = file->private_data;
+	struct ioreq_server *srv, *tmp;
+
+	pe_debugfs_remove_file(pf);
+	irqfd_release_all(pf);
+
+	mutex_lock(&pf->lock);
+	list_for_each_entry_safe(srv, tmp, &pf->servers, node) {
+		list_del(&srv->node);
+		ioreq_server_destroy(srv);
+	}
+	mutex_unlock(&pf->lock);
+
+	mutex_destroy(&pf->lock);
+	kfree(pf);
+	return 0;
+}
+
+static const struct file_operations pe_fops = {
 	.owner		= THIS_MODULE,
-	.unlocked_ioctl	= privcmd_eventfd_ioctl,
+	.open		= pe_open,
+	.release	= pe_release,
+	.unlocked_ioctl	= pe_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
-static struct miscdevice privcmd_eventfd_dev = {
+static struct miscdevice pe_miscdev = {
 	.minor		= MISC_DYNAMIC_MINOR,
 	.name		= "xen/privcmd-eventfd",
-	.fops		= &privcmd_eventfd_fops,
+	.fops		= &pe_fops,
 	.mode		= 0600,
 };
 
-static int __init privcmd_eventfd_init(void)
+static int __init pe_init(void)
 {
+	int rc;
+
 	if (!xen_domain())
 		return -ENODEV;
 
-	return misc_register(&privcmd_eventfd_dev);
+	rc = irqfd_init();
+	if (rc)
+		return rc;
+
+	pe_debugfs_init();
+	rc = misc_register(&pe_miscdev);
+	if (rc)
+		goto err;
+	return 0;
+
+err:
+	pe_debugfs_exit();
+	irqfd_exit();
+	return rc;
 }
 
-static void __exit privcmd_eventfd_exit(void)
+static void __exit pe_exit(void)
 {
-	misc_deregister(&privcmd_eventfd_dev);
+	misc_deregister(&pe_miscdev);
+	pe_debugfs_exit();
+	irqfd_exit();
 }
 
-module_init(privcmd_eventfd_init);
-module_exit(privcmd_eventfd_exit);
+module_init(pe_init);
+module_exit(pe_exit);
 
 MODULE_DESCRIPTION("ioeventfd and irqfd for Xen dom0 device models");
 MODULE_LICENSE("GPL");

@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioreq servers: the per-vCPU event channel handler that serves guest
+ * writes matching an ioeventfd straight from the shared ioreq page.
+ *
+ * Claiming a request. Xen sets a vCPU's slot to STATE_IOREQ_READY after
+ * filling it in, and the vCPU stays blocked until someone stores
+ * STATE_IORESP_READY and notifies its port. The handler and a device model
+ * may look at the same READY request at the same time, so whoever serves it
+ * first claims it by changing the state byte from READY to INPROCESS with
+ * one compare-and-swap of the whole byte (the state is a 4-bit field
+ * sharing the byte with the direction and pointer flags). The handler
+ * decides whether it wants the request before claiming it, so a device
+ * model never sees a request that it must serve transiently claimed.
+ */
+#define pr_fmt(fmt) "xen-privcmd-eventfd: " fmt
+
+#include <linux/bits.h>
+#include <linux/build_bug.h>
+#include <linux/eventfd.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <xen/events.h>
+#include <xen/interface/event_channel.h>
+
+#include <asm/xen/hypercall.h>
+
+#include "privcmd_eventfd.h"
+
+/* Byte 30 of struct ioreq: state:4, data_is_ptr:1, dir:1, df:1. */
+#define IOREQ_FLAGS_OFFSET	30
+#define IOREQ_STATE_MASK	0x0f
+#define IOREQ_DATA_IS_PTR	BIT(4)
+#define IOREQ_DIR_READ		BIT(5)
+
+static_assert(sizeof(struct ioreq) == 32);
+static_assert(offsetof(struct ioreq, vp_eport) == 24);
+static_assert(offsetof(struct ioreq, type) == IOREQ_FLAGS_OFFSET + 1);
+
+/* The privcmd driver's file operations identify its mappings. */
+extern const struct file_operations xen_privcmd_fops;
+
+static u8 *ioreq_flags(struct ioreq *req)
+{
+	return (u8 *)req + IOREQ_FLAGS_OFFSET;
+}
+
+static u8 with_state(u8 flags, u8 state)
+{
+	return (flags & ~IOREQ_STATE_MASK) | state;
+}
+
+/* What the handler read of a READY request. */
+struct ioreq_snap {
+	u64 addr;
+	u64 data;
+	u32 count;
+	u32 size;
+	u8 flags;
+	u8 type;
+};
+
+static void ioreq_snap_fields(struct ioreq *req, struct ioreq_snap *s)
+{
+	s->addr = READ_ONCE(req->addr);
+	s->data = READ_ONCE(req->data);
+	s->count = READ_ONCE(req->count);
+	s->size = READ_ONCE(req->size);
+	s->type = READ_ONCE(req->type);
+}
+
+static bool ioreq_snap_read(struct ioreq *req, struct ioreq_snap *s)
+{
+	/* Xen fills the request in before it publishes the state. */
+	s->flags = smp_load_acquire(ioreq_flags(req));
+	if ((s->flags & IOREQ_STATE_MASK) != STATE_IOREQ_READY)
+		return false;
+	ioreq_snap_fields(req, s);
+	return true;
+}
+
+static bool ioreq_snap_equal(const struct ioreq_snap *a,
+			     const struct ioreq_snap *b)
+{
+	return a->addr == b->addr && a->data == b->data &&
+	       a->count == b->count && a->size == b->size &&
+	       a->type == b->type &&
+	       (a->flags & ~IOREQ_STATE_MASK) == (b->flags & ~IOREQ_STATE_MASK);
+}
+
+/* A single, direct write of 1, 2, 4 or 8 bytes is all an ioeventfd sees. */
+static bool ioreq_snap_key(const struct ioreq_snap *s, struct ioeventfd_key *k)
+{
+	if (s->flags & (IOREQ_DATA_IS_PTR | IOREQ_DIR_READ) || s->count != 1)
+		return false;
+	if (s->size != 1 && s->size != 2 && s->size != 4 && s->size != 8)
+		return false;
+
+	switch (s->type) {
+	case IOREQ_TYPE_COPY:
+		k->space = IOEVENTFD_SPACE_MMIO;
+		break;
+	case IOREQ_TYPE_PIO:
+		k->space = IOEVENTFD_SPACE_PIO;
+		break;
+	default:
+		return false;
+	}
+	k->addr = s->addr;
+	k->len = s->size;
+	k->data = s->size == 8 ? s->data : s->data & GENMASK_ULL(s->size * 8 - 1, 0);
+	k->mask = 0;
+	return true;
+}
+
+/* Claim a READY request for the kernel. */
+static bool ioreq_claim(struct ioreq *req, u8 ready_flags)
+{
+	return cmpxchg(ioreq_flags(req), ready_flags,
+		       with_state(ready_flags, STATE_IOREQ_INPROCESS)) ==
+	       ready_flags;
+}
+
+/* Complete a claimed request and wake the vCPU. */
+static void ioreq_respond(struct ioreq_port *p, struct ioreq *req, u8 flags)
+{
+	/* The response must be visible before Xen can see IORESP_READY. */
+	smp_store_release(ioreq_flags(req),
+			  with_state(flags, STATE_IORESP_READY));
+	notify_remote_via_evtchn(p->port);
+}
+
+/*
+ * Complete a request nobody serves the way Xen completes I/O that no
+ * server claims: writes are dropped, reads return all ones.
+ */
+static void ioreq_respond_default(struct ioreq_port *p, struct ioreq *req,
+				  u8 flags)
+{
+	if ((flags & IOREQ_DIR_READ) && !(flags & IOREQ_DATA_IS_PTR))
+		WRITE_ONCE(req->data, ~0ULL);
+	ioreq_respond(p, req, flags);
+}
+
+enum ioreq_outcome {
+	IOREQ_NOTHING,		/* no READY request, or someone else took it */
+	IOREQ_SERVED,		/* matched an ioeventfd and completed */
+	IOREQ_UNMATCHED,	/* READY, and left READY for someone else */
+};
+
+static enum ioreq_outcome ioreq_serve(struct ioreq_port *p)
+{
+	struct ioreq_server *srv = p->srv;
+	struct ioreq *req = &srv->page.ioreq[p->vcpu];
+	enum ioreq_outcome ret = IOREQ_UNMATCHED;
+	struct ioreq_snap s, now;
+	struct ioeventfd_key key;
+	struct ioeventfd *ev;
+
+	if (!ioreq_snap_read(req, &s))
+		return IOREQ_NOTHING;
+	if (!ioreq_snap_key(&s, &key))
+		return IOREQ_UNMATCHED;
+
+	rcu_read_lock();
+	ev = ioeventfd_match(srv, &key);
+	if (!ev)
+		goto out;
+
+	if (!ioreq_claim(req, s.flags)) {
+		ret = IOREQ_NOTHING;
+		goto out;
+	}
+	/*
+	 * The claim succeeded on the same state byte, but in theory the
+	 * request could have been completed and replaced since we read it.
+	 * Serve what is there now only if it is what we matched.
+	 */
+	now.flags = s.flags;
+	ioreq_snap_fields(req, &now);
+	if (!ioreq_snap_equal(&s, &now)) {
+		smp_store_release(ioreq_flags(req), s.flags);
+		goto out;
+	}
+
+	ioeventfd_fire(ev);
+	ioreq_respond(p, req, s.flags);
+	atomic64_inc(&srv->stat_served);
+	ret = IOREQ_SERVED;
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+/* The device model did not get this request: hand it over or finish it. */
+static void ioreq_unmatched(struct ioreq_port *p)
+{
+	struct ioreq_server *srv = p->srv;
+	struct ioreq *req = &srv->page.ioreq[p->vcpu];
+	struct ioreq_snap s;
+
+	if (srv->dm_ctx) {
+		atomic64_inc(&srv->stat_forwarded);
+		pe_eventfd_signal(srv->dm_ctx);
+		return;
+	}
+	if (ioreq_snap_read(req, &s) && ioreq_claim(req, s.flags)) {
+		atomic64_inc(&srv->stat_defaulted);
+		ioreq_respond_default(p, req, s.flags);
+	}
+}
+
+static void ioreq_port_process(struct ioreq_port *p, unsigned int *eoi)
+{
+	switch (ioreq_serve(p)) {
+	case IOREQ_NOTHING:
+		atomic64_inc(&p->srv->stat_spurious);
+		*eoi = XEN_EOI_FLAG_SPURIOUS;
+		break;
+	case IOREQ_UNMATCHED:
+		ioreq_unmatched(p);
+		break;
+	case IOREQ_SERVED:
+		break;
+	}
+}
+
+static irqreturn_t ioreq_port_interrupt(int irq, void *dev_id)
+{
+	struct ioreq_port *p = dev_id;
+	struct ioreq_server *srv = p->srv;
+	unsigned int eoi = 0;
+
+	/* Upstream mode: /dev/xen/evtchn owns the port and its EOI. */
+	if (srv->mode == IOREQ_SERVER_UPSTREAM)
+		return ioreq_serve(p) == IOREQ_SERVED ? IRQ_HANDLED : IRQ_NONE;
+
+	if (!READ_ONCE(srv->dying))
+		ioreq_port_process(p, &eoi);
+	/* The port stays masked until this late EOI: never skip it. */
+	xen_irq_lateeoi(irq, eoi);
+	return IRQ_HANDLED;
+}
+
+static int evtchn_query(evtchn_port_t port, struct evtchn_status *st)
+{
+	st->dom = DOMID_SELF;
+	st->port = port;
+	return pe_errno_from_xen(HYPERVISOR_event_channel_op(EVTCHNOP_status,
+							     st));
+}
+
+/* Is local @port an interdomain channel to @dom's @remote? */
+static bool evtchn_connects(evtchn_port_t port, domid_t dom,
+			    evtchn_port_t remote)
+{
+	struct evtchn_status st;
+
+	return !evtchn_query(port, &st) &&
+	       st.status == EVTCHNSTAT_interdomain &&
+	       st.u.interdomain.dom == dom &&
+	       st.u.interdomain.port == remote;
+}
+
+static int port_bind_owned(struct ioreq_port *p)
+{
+	struct ioreq_server *srv = p->srv;
+	struct evtchn_bind_interdomain bind = {
+		.remote_dom = srv->dom,
+		.remote_port = READ_ONCE(srv->page.ioreq[p->vcpu].vp_eport),
+	};
+	struct evtchn_close close;
+	int irq, rc;
+
+	/* Xen fills vp_eport in when the server is enabled. */
+	if (!bind.remote_port)
+		return -EINVAL;
+
+	rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bind);
+	if (rc == -EINVAL)
+		return -EBUSY;	/* someone else has bound it */
+	if (rc)
+		return pe_errno_from_xen(rc);
+
+	p->port = bind.local_port;
+	irq = bind_evtchn_to_irqhandler_lateeoi(p->port, ioreq_port_interrupt,
+						0, p->name, p);
+	if (irq < 0) {
+		/* Unless the failed bind already closed it, close it here. */
+		if (evtchn_connects(p->port, srv->dom, bind.remote_port)) {
+			close.port = p->port;
+			HYPERVISOR_event_channel_op(EVTCHNOP_close, &close);
+		}
+		return irq;
+	}
+	p->irq = irq;
+	return 0;
+}
+
+static int port_share_upstream(struct ioreq_port *p, evtchn_port_t port)
+{
+	int rc;
+
+	/* Hold the binding: the device model may close it before we do. */
+	rc = evtchn_get(port);
+	if (rc)
+		return -EINVAL;
+
+	rc = request_irq(irq_from_evtchn(port), ioreq_port_interrupt,
+			 IRQF_SHARED, p->name, p);
+	if (rc) {
+		evtchn_put(port);
+		return rc;
+	}
+	p->port = port;
+	p->irq = irq_from_evtchn(port);
+	return 0;
+}
+
+static void port_release(struct ioreq_port *p)
+{
+	if (!p->irq)
+		return;
+	if (p->srv->mode == IOREQ_SERVER_OWNED) {
+		unbind_from_irqhandler(p->irq, p);	/* also closes the port */
+	} else {
+		free_irq(p->irq, p);
+		evtchn_put(p->port);
+	}
+	p->irq = 0;
+}
+
+static struct ioreq_server *ioreq_server_alloc(struct pe_file *pf,
+					       enum ioreq_server_mode mode,
+					       domid_t dom, unsigned int vcpus)
+{
+	struct ioreq_server *srv;
+	unsigned int i;
+
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
+	if (!srv)
+		return NULL;
+
+	srv->ports = kcalloc(vcpus, sizeof(*srv->ports), GFP_KERNEL);
+	if (!srv->ports) {
+		kfree(srv);
+		return NULL;
+	}
+	srv->file = pf;
+	srv->mode = mode;
+	srv->dom = dom;
+	srv->vcpus = vcpus;
+	ioeventfd_init(srv);
+	for (i = 0; i < vcpus; i++) {
+		srv->ports[i].srv = srv;
+		srv->ports[i].vcpu = i;
+		snprintf(srv->ports[i].name, sizeof(srv->ports[i].name),
+			 "xen-ioeventfd-d%u-v%u", dom, i);
+	}
+	return srv;
+}
+
+/*
+ * Owned mode: answer every request still outstanding so that no vCPU stays
+ * blocked on a server nobody serves any more (a device model that crashed
+ * while it held a forwarded request, for instance).
+ */
+static void ioreq_server_flush(struct ioreq_server *srv)
+{
+	unsigned int i;
+
+	for (i = 0; i < srv->vcpus; i++) {
+		struct ioreq *req = &srv->page.ioreq[i];
+		u8 flags = smp_load_acquire(ioreq_flags(req));
+		u8 state = flags & IOREQ_STATE_MASK;
+
+		if (state != STATE_IOREQ_READY && state != STATE_IOREQ_INPROCESS)
+			continue;
+		if (cmpxchg(ioreq_flags(req), flags,
+			    with_state(flags, STATE_IOREQ_INPROCESS)) != flags)
+			continue;
+		atomic64_inc(&srv->stat_defaulted);
+		ioreq_respond_default(&srv->ports[i], req, flags);
+	}
+}
+
+/**
+ * ioreq_server_destroy() - unbind, unmap and free a server
+ * @srv: the server, already removed from its file's list
+ *
+ * Context: process context; the file's lock is held.
+ */
+void ioreq_server_destroy(struct ioreq_server *srv)
+{
+	unsigned int i;
+
+	WRITE_ONCE(srv->dying, true);
+	for (i = 0; i < srv->vcpus; i++)
+		if (srv->ports[i].irq)
+			synchronize_irq(srv->ports[i].irq);
+
+	if (srv->mode == IOREQ_SERVER_OWNED && srv->page.ioreq)
+		ioreq_server_flush(srv);
+
+	/* After this no handler can run, so nothing reads the table. */
+	for (i = 0; i < srv->vcpus; i++)
+		port_release(&srv->ports[i]);
+
+	ioeventfd_release_all(srv);
+	if (srv->page.ioreq)
+		ioreq_page_unmap(&srv->page);
+	if (srv->dm_ctx)
+		eventfd_ctx_put(srv->dm_ctx);
+	kfree(srv->ports);
+	kfree(srv);
+}
+
+/**
+ * ioreq_server_find() - look up a server of a file
+ * @pf: the file; its lock must be held
+ * @dom: the guest
+ * @id: the ioreq server id
+ *
+ * Return: the owned-mode server, or NULL.
+ */
+struct ioreq_server *ioreq_server_find(struct pe_file *pf, domid_t dom, u32 id)
+{
+	struct ioreq_server *srv;
+
+	list_for_each_entry(srv, &pf->servers, node)
+		if (srv->mode == IOREQ_SERVER_OWNED && srv->dom == dom &&
+		    srv->id == id)
+			return srv;
+	return NULL;
+}
+
+static struct eventfd_ctx *pe_eventfd_get(int fd)
+{
+	struct eventfd_ctx *ctx = eventfd_ctx_fdget(fd);
+
+	/* Not a file at all, or not an eventfd: both are a bad eventfd. */
+	if (IS_ERR(ctx))
+		return ERR_PTR(-EBADF);
+	return ctx;
+}
+
+static int ioreq_server_attach_ports(struct ioreq_server *srv)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < srv->vcpus; i++) {
+		rc = port_bind_owned(&srv->ports[i]);
+		if (rc)
+			return rc;
+	}
+	/* Serve whatever was already waiting before the ports were bound. */
+	for (i = 0; i < srv->vcpus; i++) {
+		unsigned int eoi = 0;
+
+		local_irq_disable();
+		ioreq_port_process(&srv->ports[i], &eoi);
+		local_irq_enable();
+	}
+	return 0;
+}
+
+static int ioreq_server_detach(struct pe_file *pf,
+			       const struct privcmd_eventfd_server *req)
+{
+	struct ioreq_server *srv = ioreq_server_find(pf, req->dom, req->id);
+
+	if (!srv)
+		return -ENOENT;
+	list_del(&srv->node);
+	ioreq_server_destroy(srv);
+	return 0;
+}
+
+/**
+ * ioreq_server_attach() - PRIVCMD_EVENTFD_IOC_SERVER
+ * @pf: the file; its lock is held
+ * @req: the validated request
+ *
+ * Return: 0 or the errno documented for PRIVCMD_EVENTFD_IOC_SERVER.
+ */
+int ioreq_server_attach(struct pe_file *pf,
+			const struct privcmd_eventfd_server *req)
+{
+	struct ioreq_server *srv;
+	int rc;
+
+	if (req->flags & PRIVCMD_EVENTFD_SERVER_FLAG_DETACH)
+		return ioreq_server_detach(pf, req);
+
+	if (req->vcpus == 0 || req->vcpus > PRIVCMD_EVENTFD_MAX_VCPUS)
+		return -EINVAL;
+	if (ioreq_server_find(pf, req->dom, req->id))
+		return -EEXIST;
+
+	srv = ioreq_server_alloc(pf, IOREQ_SERVER_OWNED, req->dom, req->vcpus);
+	if (!srv)
+		return -ENOMEM;
+	srv->id = req->id;
+
+	if (req->dm_fd != -1) {
+		srv->dm_ctx = pe_eventfd_get(req->dm_fd);
+		if (IS_ERR(srv->dm_ctx)) {
+			rc = PTR_ERR(srv->dm_ctx);
+			srv->dm_ctx = NULL;
+			goto err;
+		}
+	}
+
+	rc = ioreq_page_map(&srv->page, srv->dom, srv->id);
+	if (rc)
+		goto err;
+
+	rc = ioreq_server_attach_ports(srv);
+	if (rc)
+		goto err;
+
+	list_add(&srv->node, &pf->servers);
+	return 0;
+
+err:
+	ioreq_server_destroy(srv);
+	return rc;
+}
+
+/* ---- Upstream mode (IOCTL_PRIVCMD_IOEVENTFD) ---- */
+
+/* Largest ioreq server id Xen hands out (MAX_NR_IOREQ_SERVERS - 1). */
+#define IOREQ_SERVER_ID_MAX	7
+
+/*
+ * The ioreq address must be the start of a privcmd mapping populated by
+ * IOCTL_PRIVCMD_MMAP_RESOURCE (or MMAPBATCH: told apart by its contents).
+ */
+static int upstream_check_vma(u64 uaddr)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	int rc = -EINVAL;
+
+	if (!PAGE_ALIGNED(uaddr))
+		return -EINVAL;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, uaddr);
+	if (vma && vma->vm_start <= uaddr && vma->vm_file &&
+	    vma->vm_file->f_op == &xen_privcmd_fops && vma->vm_private_data)
+		rc = 0;
+	mmap_read_unlock(mm);
+	return rc;
+}
+
+/*
+ * The remote end of each local port must be the vp_eport the device
+ * model's ioreq page shows for that vCPU.
+ */
+static int upstream_read_ports(const struct privcmd_ioeventfd *req,
+			       evtchn_port_t *local, evtchn_port_t *remote)
+{
+	struct ioreq __user *uioreq = u64_to_user_ptr(req->ioreq);
+	struct evtchn_status st;
+	unsigned int i;
+
+	if (copy_from_user(local, u64_to_user_ptr(req->ports),
+			   req->vcpus * sizeof(*local)))
+		return -EFAULT;
+
+	for (i = 0; i < req->vcpus; i++) {
+		u32 uport;
+
+		if (get_user(uport, &uioreq[i].vp_eport))
+			return -EFAULT;
+		if (!local[i] || evtchn_query(local[i], &st) ||
+		    st.status != EVTCHNSTAT_interdomain ||
+		    st.u.interdomain.dom != req->dom ||
+		    st.u.interdomain.port != uport)
+			return -EINVAL;
+		remote[i] = uport;
+	}
+	return 0;
+}
+
+/* Find the server whose ioreq page carries these ports, and map it. */
+static int upstream_map_page(struct ioreq_server *srv,
+			     const evtchn_port_t *remote)
+{
+	unsigned int i;
+	u32 id;
+
+	for (id = 0; id <= IOREQ_SERVER_ID_MAX; id++) {
+		if (ioreq_page_map(&srv->page, srv->dom, id))
+			continue;
+		for (i = 0; i < srv->vcpus; i++)
+			if (READ_ONCE(srv->page.ioreq[i].vp_eport) != remote[i])
+				break;
+		if (i == srv->vcpus) {
+			srv->id = id;
+			return 0;
+		}
+		ioreq_page_unmap(&srv->page);
+	}
+	return -EINVAL;
+}
+
+static struct ioreq_server *upstream_find(struct pe_file *pf,
+					  const struct privcmd_ioeventfd *req)
+{
+	struct ioreq_server *srv;
+
+	list_for_each_entry(srv, &pf->servers, node)
+		if (srv->mode == IOREQ_SERVER_UPSTREAM &&
+		    srv->dom == req->dom && srv->uioreq == req->ioreq)
+			return srv;
+	return NULL;
+}
+
+static int upstream_same_ports(struct ioreq_server *srv, const evtchn_port_t *local)
+{
+	unsigned int i;
+
+	for (i = 0; i < srv->vcpus; i++)
+		if (srv->ports[i].port != local[i])
+			return -EINVAL;
+	return 0;
+}
+
+static int upstream_create(struct pe_file *pf, const struct privcmd_ioeventfd *req,
+			   const evtchn_port_t *local, const evtchn_port_t *remote,
+			   struct ioreq_server **srvp)
+{
+	struct ioreq_server *srv;
+	unsigned int i;
+	int rc;
+
+	srv = ioreq_server_alloc(pf, IOREQ_SERVER_UPSTREAM, req->dom,
+				 req->vcpus);
+	if (!srv)
+		return -ENOMEM;
+	srv->uioreq = req->ioreq;
+
+	rc = upstream_map_page(srv, remote);
+	if (rc)
+		goto err;
+
+	for (i = 0; i < srv->vcpus; i++) {
+		rc = port_share_upstream(&srv->ports[i], local[i]);
+		if (rc)
+			goto err;
+	}
+	list_add(&srv->node, &pf->servers);
+	*srvp = srv;
+	return 0;
+
+err:
+	ioreq_server_destroy(srv);
+	return rc;
+}
+
+/**
+ * ioreq_server_upstream_get() - the server an IOCTL_PRIVCMD_IOEVENTFD names
+ * @pf: the file; its lock is held
+ * @req: the request, flags and sizes already checked
+ * @srvp: the server found or created
+ *
+ * Return: 0, -EINVAL for a mapping or ports that are not those of an
+ * ioreq server of @req->dom, -EBUSY if the ports cannot be shared on this
+ * kernel, -EFAULT or -ENOMEM.
+ */
+int ioreq_server_upstream_get(struct pe_file *pf,
+			      const struct privcmd_ioeventfd *req,
+			      struct ioreq_server **srvp)
+{
+	evtchn_port_t *local, *remote;
+	struct ioreq_server *srv;
+	int rc;
+
+	rc = upstream_check_vma(req->ioreq);
+	if (rc)
+		return rc;
+
+	local = kcalloc(2 * req->vcpus, sizeof(*local), GFP_KERNEL);
+	if (!local)
+		return -ENOMEM;
+	remote = local + req->vcpus;
+
+	rc = upstream_read_ports(req, local, remote);
+	if (rc)
+		goto out;
+
+	srv = upstream_find(pf, req);
+	if (srv) {
+		rc = srv->vcpus == req->vcpus ? upstream_same_ports(srv, local)
+					       : -EINVAL;
+		if (!rc)
+			*srvp = srv;
+	} else {
+		rc = upstream_create(pf, req, local, remote, srvp);
+	}
+out:
+	kfree(local);
+	return rc;
+}
+
+/**
+ * ioreq_server_complete() - PRIVCMD_EVENTFD_IOC_COMPLETE
+ * @pf: the file; its lock is held
+ * @req: the request
+ *
+ * Return: 0, -EINVAL (bad vcpu or flags), -ENOENT (no such server).
+ */
+int ioreq_server_complete(struct pe_file *pf,
+			  const struct privcmd_eventfd_complete *req)
+{
+	struct ioreq_server *srv = ioreq_server_find(pf, req->dom, req->id);
+
+	if (!srv)
+		return -ENOENT;
+	if (req->vcpu >= srv->vcpus)
+		return -EINVAL;
+	notify_remote_via_evtchn(srv->ports[req->vcpu].port);
+	return 0;
+}
+
+/**
+ * ioreq_server_show() - debugfs view of a server
+ * @m: the seq_file
+ * @srv: the server; its file's lock is held
+ */
+void ioreq_server_show(struct seq_file *m, struct ioreq_server *srv)
+{
+	unsigned int i;
+
+	seq_printf(m, "  server dom %u id %u mode %s vcpus %u dm_fd %s\n",
+		   srv->dom, srv->id,
+		   srv->mode == IOREQ_SERVER_OWNED ? "owned" : "upstream",
+		   srv->vcpus, srv->dm_ctx ? "yes" : "no");
+	seq_printf(m, "    served %lld forwarded %lld defaulted %lld spurious %lld\n",
+		   (long long)atomic64_read(&srv->stat_served),
+		   (long long)atomic64_read(&srv->stat_forwarded),
+		   (long long)atomic64_read(&srv->stat_defaulted),
+		   (long long)atomic64_read(&srv->stat_spurious));
+	for (i = 0; i < srv->vcpus; i++)
+		seq_printf(m, "    vcpu %u port %u irq %d\n", i,
+			   srv->ports[i].port, srv->ports[i].irq);
+	ioeventfd_show(m, srv);
+}

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * irqfd: interrupt a guest whenever an eventfd is signalled.
+ *
+ * Each irqfd waits on its eventfd's wait queue. The wakeup callback runs
+ * under the eventfd's wait-queue spinlock, possibly in interrupt context,
+ * so it only issues the stored hypercall (HYPERVISOR_dm_op or an event
+ * channel notification; neither sleeps) and never takes a sleeping lock.
+ * It does not consume the eventfd counter, so a userspace poll() on the
+ * same eventfd still sees it readable.
+ *
+ * Teardown. Whoever removes an irqfd from its file's list (under
+ * pe_file.irqfd_lock) owns its teardown: deassign and release do it at
+ * once, the wakeup callback on EPOLLHUP (the eventfd's last reference
+ * went away) defers it to a work item because it cannot remove itself
+ * from the wait queue it is called from. Removing the wait entry takes the
+ * wait-queue lock, so once it returns no callback is running, and the
+ * eventfd context reference is dropped only after that.
+ */
+#define pr_fmt(fmt) "xen-privcmd-eventfd: " fmt
+
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+
+#include <xen/events.h>
+#include <xen/interface/hvm/dm_op.h>
+
+#include <asm/xen/hypercall.h>
+
+#include "privcmd_eventfd.h"
+
+/**
+ * struct irqfd - one eventfd bound to an interrupt of a guest
+ * @node: in pe_file.irqfds; see there for its locking
+ * @ctx: the eventfd; referenced until the irqfd is freed
+ * @wait: our entry in the eventfd's wait queue
+ * @pt: used once, to add @wait through vfs_poll()
+ * @shutdown: deferred teardown after EPOLLHUP
+ * @dom: the guest
+ * @evtchn: notify @port instead of issuing @dm_op
+ * @port: local event channel port, interdomain to @dom
+ * @injected: number of interrupts issued
+ * @failed: number of hypercalls that failed
+ * @size: bytes in @dm_op
+ * @dm_op: the stored dm_op buffer, immutable after assign
+ */
+struct irqfd {
+	struct list_head node;
+	struct eventfd_ctx *ctx;
+	wait_queue_entry_t wait;
+	poll_table pt;
+	struct work_struct shutdown;
+	domid_t dom;
+	bool evtchn;
+	evtchn_port_t port;
+	atomic64_t injected;
+	atomic64_t failed;
+	u32 size;
+	u8 dm_op[];
+};
+
+static struct workqueue_struct *irqfd_wq;
+
+static void irqfd_inject(struct irqfd *irqfd)
+{
+	struct xen_dm_op_buf buf;
+	int rc;
+
+	if (irqfd->evtchn) {
+		notify_remote_via_evtchn(irqfd->port);
+		atomic64_inc(&irqfd->injected);
+		return;
+	}
+
+	set_xen_guest_handle(buf.h, irqfd->dm_op);
+	buf.size = irqfd->size;
+	rc = HYPERVISOR_dm_op(irqfd->dom, 1, &buf);
+	if (rc) {
+		atomic64_inc(&irqfd->failed);
+		pr_warn_ratelimited("dm_op for domain %u failed: %d\n",
+				    irqfd->dom, rc);
+		return;
+	}
+	atomic64_inc(&irqfd->injected);
+}
+
+/* Called with the eventfd's wait-queue lock held, interrupts off. */
+static int irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode, int sync,
+			void *key)
+{
+	struct irqfd *irqfd = container_of(wait, struct irqfd, wait);
+	__poll_t flags = key_to_poll(key);
+	struct pe_file *pf = wait->private;
+
+	if (flags & EPOLLIN)
+		irqfd_inject(irqfd);
+
+	if (flags & EPOLLHUP) {
+		unsigned long irqflags;
+
+		spin_lock_irqsave(&pf->irqfd_lock, irqflags);
+		if (!list_empty(&irqfd->node)) {
+			list_del_init(&irqfd->node);
+			queue_work(irqfd_wq, &irqfd->shutdown);
+		}
+		spin_unlock_irqrestore(&pf->irqfd_lock, irqflags);
+	}
+	return 0;
+}
+
+static void irqfd_queue_proc(struct file *file, wait_queue_head_t *wqh,
+			     poll_table *pt)
+{
+	struct irqfd *irqfd = container_of(pt, struct irqfd, pt);
+
+	add_wait_queue(wqh, &irqfd->wait);
+}
+
+/* The caller has taken @irqfd off its list, so it alone tears it down. */
+static void irqfd_free(struct irqfd *irqfd)
+{
+	u64 cnt;
+
+	eventfd_ctx_remove_wait_queue(irqfd->ctx, &irqfd->wait, &cnt);
+	eventfd_ctx_put(irqfd->ctx);
+	kfree(irqfd);
+}
+
+static void irqfd_shutdown_work(struct work_struct *work)
+{
+	irqfd_free(container_of(work, struct irqfd, shutdown));
+}
+
+static struct irqfd *irqfd_find(struct pe_file *pf, struct eventfd_ctx *ctx)
+{
+	struct irqfd *irqfd;
+
+	list_for_each_entry(irqfd, &pf->irqfds, node)
+		if (irqfd->ctx == ctx)
+			return irqfd;
+	return NULL;
+}
+
+/* Is local @port an interdomain event channel to @dom? */
+static bool port_reaches(evtchn_port_t port, domid_t dom)
+{
+	struct evtchn_status st = { .dom = DOMID_SELF, .port = port };
+
+	return !HYPERVISOR_event_channel_op(EVTCHNOP_status, &st) &&
+	       st.status == EVTCHNSTAT_interdomain &&
+	       st.u.interdomain.dom == dom;
+}
+
+/* Called with pf->lock held. */
+static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
+{
+	struct irqfd *irqfd;
+	struct fd f;
+	__poll_t events;
+	int rc;
+
+	irqfd = kzalloc(struct_size(irqfd, dm_op, req->size), GFP_KERNEL);
+	if (!irqfd)
+		return -ENOMEM;
+
+	INIT_LIST_HEAD(&irqfd->node);
+	INIT_WORK(&irqfd->shutdown, irqfd_shutdown_work);
+	irqfd->dom = req->dom;
+	irqfd->size = req->size;
+	if (req->flags & PRIVCMD_EVENTFD_IRQFD_FLAG_EVTCHN) {
+		if (!port_reaches(req->port, req->dom)) {
+			rc = -EINVAL;
+			goto err_free;
+		}
+		irqfd->evtchn = true;
+		irqfd->port = req->port;
+	} else if (copy_from_user(irqfd->dm_op, u64_to_user_ptr(req->dm_op),
+				  req->size)) {
+		rc = -EFAULT;
+		goto err_free;
+	}
+
+	f = fdget(req->fd);
+	if (!fd_file(f)) {
+		rc = -EBADF;
+		goto err_free;
+	}
+	irqfd->ctx = eventfd_ctx_fileget(fd_file(f));
+	if (IS_ERR(irqfd->ctx)) {
+		rc = -EBADF;
+		goto err_fdput;
+	}
+
+	init_waitqueue_func_entry(&irqfd->wait, irqfd_wakeup);
+	irqfd->wait.private = pf;
+	init_poll_funcptr(&irqfd->pt, irqfd_queue_proc);
+
+	spin_lock_irq(&pf->irqfd_lock);
+	if (irqfd_find(pf, irqfd->ctx)) {
+		spin_unlock_irq(&pf->irqfd_lock);
+		rc = -EEXIST;
+		goto err_ctx;
+	}
+	list_add_tail(&irqfd->node, &pf->irqfds);
+	spin_unlock_irq(&pf->irqfd_lock);
+
+	/*
+	 * From here on the eventfd may signal or hang up at any time; the
+	 * file reference we hold keeps the hang-up from happening before our
+	 * wait entry is in place.
+	 */
+	events = vfs_poll(fd_file(f), &irqfd->pt);
+	if (events & EPOLLIN)
+		irqfd_inject(irqfd);
+
+	fdput(f);
+	return 0;
+
+err_ctx:
+	eventfd_ctx_put(irqfd->ctx);
+err_fdput:
+	fdput(f);
+err_free:
+	kfree(irqfd);
+	return rc;
+}
+
+/* Called with pf->lock held. */
+static int irqfd_deassign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
+{
+	struct eventfd_ctx *ctx;
+	struct irqfd *irqfd;
+
+	ctx = eventfd_ctx_fdget(req->fd);
+	if (IS_ERR(ctx))
+		return -EBADF;
+
+	spin_lock_irq(&pf->irqfd_lock);
+	irqfd = irqfd_find(pf, ctx);
+	if (irqfd && irqfd->dom == req->dom)
+		list_del_init(&irqfd->node);
+	else
+		irqfd = NULL;
+	spin_unlock_irq(&pf->irqfd_lock);
+	eventfd_ctx_put(ctx);
+
+	if (!irqfd)
+		return -ENOENT;
+	irqfd_free(irqfd);
+	return 0;
+}
+
+static int irqfd_request(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
+{
+	int rc;
+
+	mutex_lock(&pf->lock);
+	rc = pe_check_domain(pf, req->dom);
+	if (!rc) {
+		if (req->flags & PRIVCMD_EVENTFD_IRQFD_FLAG_DEASSIGN)
+			rc = irqfd_deassign(pf, req);
+		else
+			rc = irqfd_assign(pf, req);
+	}
+	mutex_unlock(&pf->lock);
+	return rc;
+}
+
+static bool irqfd_size_valid(u32 size)
+{
+	return size && size <= PRIVCMD_EVENTFD_DM_OP_MAX;
+}
+
+/**
+ * irqfd_upstream_ioctl() - IOCTL_PRIVCMD_IRQFD
+ * @pf: the file
+ * @argp: user pointer to struct privcmd_irqfd
+ *
+ * Return: 0 or the documented errno.
+ */
+int irqfd_upstream_ioctl(struct pe_file *pf, void __user *argp)
+{
+	struct privcmd_eventfd_irqfd req = {};
+	struct privcmd_irqfd up;
+
+	if (copy_from_user(&up, argp, sizeof(up)))
+		return -EFAULT;
+	if ((up.flags & ~PRIVCMD_IRQFD_FLAG_DEASSIGN) || up.pad[0] || up.pad[1])
+		return -EINVAL;
+	if (!(up.flags & PRIVCMD_IRQFD_FLAG_DEASSIGN) &&
+	    !irqfd_size_valid(up.size))
+		return -EINVAL;
+
+	req.dm_op = up.dm_op;
+	req.size = up.size;
+	req.fd = up.fd;
+	req.dom = up.dom;
+	if (up.flags & PRIVCMD_IRQFD_FLAG_DEASSIGN)
+		req.flags = PRIVCMD_EVENTFD_IRQFD_FLAG_DEASSIGN;
+	return irqfd_request(pf, &req);
+}
+
+#define IRQFD_FLAGS	(PRIVCMD_EVENTFD_IRQFD_FLAG_DEASSIGN | \
+			 PRIVCMD_EVENTFD_IRQFD_FLAG_EVTCHN)
+
+/**
+ * irqfd_ioctl() - PRIVCMD_EVENTFD_IOC_IRQFD
+ * @pf: the file
+ * @argp: user pointer to struct privcmd_eventfd_irqfd
+ *
+ * Return: 0 or the documented errno.
+ */
+int irqfd_ioctl(struct pe_file *pf, void __user *argp)
+{
+	struct privcmd_eventfd_irqfd req;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if ((req.flags & ~IRQFD_FLAGS) || req.pad || req.reserved)
+		return -EINVAL;
+	if (!(req.flags & PRIVCMD_EVENTFD_IRQFD_FLAG_DEASSIGN)) {
+		if (req.flags & PRIVCMD_EVENTFD_IRQFD_FLAG_EVTCHN) {
+			if (req.size || req.dm_op)
+				return -EINVAL;
+		} else if (!irqfd_size_valid(req.size)) {
+			return -EINVAL;
+		}
+	}
+	return irqfd_request(pf, &req);
+}
+
+/**
+ * irqfd_release_all() - tear down every irqfd of a released file
+ * @pf: the file
+ */
+void irqfd_release_all(struct pe_file *pf)
+{
+	struct irqfd *irqfd;
+
+	/*
+	 * Take them off one at a time: the wait-queue lock nests outside
+	 * irqfd_lock (see irqfd_wakeup()), so irqfd_free() must run unlocked.
+	 */
+	spin_lock_irq(&pf->irqfd_lock);
+	while (!list_empty(&pf->irqfds)) {
+		irqfd = list_first_entry(&pf->irqfds, struct irqfd, node);
+		list_del_init(&irqfd->node);
+		spin_unlock_irq(&pf->irqfd_lock);
+		irqfd_free(irqfd);
+		spin_lock_irq(&pf->irqfd_lock);
+	}
+	spin_unlock_irq(&pf->irqfd_lock);
+
+	/* Hang-ups that won the race above still run on the workqueue. */
+	flush_workqueue(irqfd_wq);
+}
+
+/**
+ * irqfd_show() - debugfs view of a file's irqfds
+ * @m: the seq_file
+ * @pf: the file; its lock is held
+ */
+void irqfd_show(struct seq_file *m, struct pe_file *pf)
+{
+	struct irqfd *irqfd;
+
+	spin_lock_irq(&pf->irqfd_lock);
+	list_for_each_entry(irqfd, &pf->irqfds, node) {
+		if (irqfd->evtchn)
+			seq_printf(m, "  irqfd dom %u evtchn %u", irqfd->dom,
+				   irqfd->port);
+		else
+			seq_printf(m, "  irqfd dom %u dm_op %u bytes", irqfd->dom,
+				   irqfd->size);
+		seq_printf(m, " injected %lld failed %lld\n",
+			   (long long)atomic64_read(&irqfd->injected),
+			   (long long)atomic64_read(&irqfd->failed));
+	}
+	spin_unlock_irq(&pf->irqfd_lock);
+}
+
+/**
+ * irqfd_init() - create the teardown workqueue
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int irqfd_init(void)
+{
+	irqfd_wq = alloc_workqueue("xen-privcmd-irqfd", WQ_UNBOUND, 0);
+	return irqfd_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * irqfd_exit() - destroy the teardown workqueue (waits for pending work)
+ */
+void irqfd_exit(void)
+{
+	destroy_workqueue(irqfd_wq);
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internal interfaces of xen-privcmd-eventfd.
+ *
+ * Ownership: everything hangs off the struct pe_file of the open file that
+ * registered it, and is torn down when that file is released.
+ *
+ *   pe_file --< ioreq_server --< ioreq_port (one per vCPU)
+ *      |              `--< ioeventfd (hash table, read under RCU)
+ *      `--< irqfd
+ */
+#ifndef _PRIVCMD_EVENTFD_H
+#define _PRIVCMD_EVENTFD_H
+
+#include <linux/atomic.h>
+#include <linux/hashtable.h>
+#include <linux/interrupt.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include <xen/interface/event_channel.h>
+#include <xen/interface/xen.h>
+
+#include <xen/privcmd-eventfd.h>
+
+#include "compat.h"
+
+struct eventfd_ctx;
+struct seq_file;
+
+#define PE_NO_DOMAIN	-1
+
+/**
+ * struct pe_file - state of one open /dev/xen/privcmd-eventfd
+ * @lock: serialises every request of this file that changes its servers
+ *	or irqfds; taken in process context only
+ * @servers: the file's ioreq servers; protected by @lock
+ * @irqfds: the file's irqfds; changed under both @lock and @irqfd_lock,
+ *	so either protects a reader
+ * @irqfd_lock: protects @irqfds against the eventfd wakeup callback
+ * @restrict_dom: the only domain this file may act on, or PE_NO_DOMAIN;
+ *	protected by @lock
+ * @node: in the global list shown in debugfs; protected by pe_files_lock
+ */
+struct pe_file {
+	struct mutex lock;
+	struct list_head servers;
+	struct list_head irqfds;
+	spinlock_t irqfd_lock;
+	int restrict_dom;
+	struct list_head node;
+};
+
+/**
+ * struct ioreq_page - the kernel's own mapping of an ioreq server's page
+ * @ioreq: the vCPU slots
+ * @page: auto-translated domains (PVH, Arm): the unpopulated page whose
+ *	frame Xen points at the ioreq page
+ * @area: x86 PV: the vmalloc()ed page whose PTE we point at the frame
+ * @saved_pte: x86 PV: the PTE of @area before we changed it
+ *
+ * Because the module maps the page itself, it stays valid however the
+ * device model's own mapping of it changes (munmap, exit).
+ */
+struct ioreq_page {
+	struct ioreq *ioreq;
+	struct page *page;
+	void *area;
+	u64 saved_pte;
+};
+
+/**
+ * struct ioreq_port - one vCPU's event channel of an ioreq server
+ * @srv: the server
+ * @vcpu: index of the vCPU, and of its slot in the ioreq page
+ * @port: local event channel port
+ * @irq: Linux IRQ of @port, or 0 when not bound
+ * @name: IRQ name shown in /proc/interrupts
+ */
+struct ioreq_port {
+	struct ioreq_server *srv;
+	unsigned int vcpu;
+	evtchn_port_t port;
+	int irq;
+	char name[40];
+};
+
+/**
+ * enum ioreq_server_mode - who binds and acknowledges the vCPU ports
+ * @IOREQ_SERVER_UPSTREAM: the device model bound the ports through
+ *	/dev/xen/evtchn and acknowledges every event; the module shares the
+ *	IRQs and only serves the writes it matches (IOCTL_PRIVCMD_IOEVENTFD)
+ * @IOREQ_SERVER_OWNED: the module binds the ports, acknowledges every
+ *	event and forwards what it does not match (PRIVCMD_EVENTFD_IOC_SERVER)
+ */
+enum ioreq_server_mode {
+	IOREQ_SERVER_UPSTREAM,
+	IOREQ_SERVER_OWNED,
+};
+
+#define IOEVENTFD_HASH_BITS	6
+
+/**
+ * struct ioreq_server - an ioreq server whose requests the module sees
+ * @node: in pe_file.servers; protected by pe_file.lock
+ * @file: the owning file
+ * @mode: see enum ioreq_server_mode
+ * @dom: the guest
+ * @id: Xen's ioreq server id
+ * @uioreq: upstream mode: the device model's address of the ioreq page,
+ *	which names the server in IOCTL_PRIVCMD_IOEVENTFD
+ * @vcpus: number of entries in @ports
+ * @page: the kernel's mapping of the ioreq page
+ * @ports: one per vCPU
+ * @dm_ctx: owned mode: eventfd for requests no ioeventfd matches, or NULL
+ * @dying: set before the ports are unbound; the handler then only
+ *	acknowledges events
+ * @ioeventfds: registrations, hashed by address; changed under
+ *	pe_file.lock, read by the handler under RCU
+ * @nr_ioeventfds: number of registrations; protected by pe_file.lock
+ * @stat_served: writes the handler completed after signalling an eventfd
+ * @stat_forwarded: requests handed to the device model
+ * @stat_defaulted: requests the module completed with default semantics
+ * @stat_spurious: events that found no ready request
+ */
+struct ioreq_server {
+	struct list_head node;
+	struct pe_file *file;
+	enum ioreq_server_mode mode;
+	domid_t dom;
+	u32 id;
+	u64 uioreq;
+	unsigned int vcpus;
+	struct ioreq_page page;
+	struct ioreq_port *ports;
+	struct eventfd_ctx *dm_ctx;
+	bool dying;
+	DECLARE_HASHTABLE(ioeventfds, IOEVENTFD_HASH_BITS);
+	unsigned int nr_ioeventfds;
+	atomic64_t stat_served;
+	atomic64_t stat_forwarded;
+	atomic64_t stat_defaulted;
+	atomic64_t stat_spurious;
+};
+
+/* Address spaces of an ioeventfd, after the ioreq type they match. */
+enum ioeventfd_space {
+	IOEVENTFD_SPACE_MMIO,
+	IOEVENTFD_SPACE_PIO,
+};
+
+/**
+ * struct ioeventfd_key - what a registration matches
+ * @addr: guest physical address or I/O port
+ * @data: value to match, under @mask
+ * @mask: bits of the written value that must equal @data; 0 = any value
+ * @len: access size in bytes
+ * @space: enum ioeventfd_space
+ */
+struct ioeventfd_key {
+	u64 addr;
+	u64 data;
+	u64 mask;
+	u32 len;
+	u32 space;
+};
+
+/* main.c */
+int pe_check_domain(struct pe_file *pf, domid_t dom);
+int pe_errno_from_xen(int xen_err);
+
+/* ioreq_page.c */
+int ioreq_page_map(struct ioreq_page *ip, domid_t dom, u32 id);
+void ioreq_page_unmap(struct ioreq_page *ip);
+
+/* ioreq_server.c */
+struct ioreq_server *ioreq_server_find(struct pe_file *pf, domid_t dom,
+				       u32 id);
+int ioreq_server_attach(struct pe_file *pf,
+			const struct privcmd_eventfd_server *req);
+int ioreq_server_upstream_get(struct pe_file *pf,
+			      const struct privcmd_ioeventfd *req,
+			      struct ioreq_server **srvp);
+void ioreq_server_destroy(struct ioreq_server *srv);
+int ioreq_server_complete(struct pe_file *pf,
+			  const struct privcmd_eventfd_complete *req);
+void ioreq_server_show(struct seq_file *m, struct ioreq_server *srv);
+
+/* ioeventfd.c */
+struct ioeventfd;
+void ioeventfd_init(struct ioreq_server *srv);
+struct ioeventfd *ioeventfd_match(struct ioreq_server *srv,
+				  const struct ioeventfd_key *write);
+void ioeventfd_fire(struct ioeventfd *ev);
+void ioeventfd_release_all(struct ioreq_server *srv);
+void ioeventfd_show(struct seq_file *m, struct ioreq_server *srv);
+int ioeventfd_ioctl(struct pe_file *pf, void __user *argp);
+int ioeventfd_upstream_ioctl(struct pe_file *pf, void __user *argp);
+
+/* irqfd.c */
+int irqfd_ioctl(struct pe_file *pf, void __user *argp);
+int irqfd_upstream_ioctl(struct pe_file *pf, void __user *argp);
+void irqfd_release_all(struct pe_file *pf);
+void irqfd_show(struct seq_file *m, struct pe_file *pf);
+int irqfd_init(void);
+void irqfd_exit(void);
+
+/* debugfs.c */
+void pe_debugfs_init(void);
+void pe_debugfs_exit(void);
+void pe_debugfs_add_file(struct pe_file *pf);
+void pe_debugfs_remove_file(struct pe_file *pf);
+
+#endif /* _PRIVCMD_EVENTFD_H */
