@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Owned mode (PRIVCMD_EVENTFD_IOC_SERVER + PRIVCMD_EVENTFD_IOC_IOEVENTFD):
+ * the module binds the ioreq server's vCPU ports, serves matching guest
+ * writes in its handler and hands everything else to the device model.
+ * A real guest performs every access.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "pe_util.h"
+
+#define DM_READ_VALUE	0xcafef00dull
+
+struct dm_log {
+	unsigned int writes, reads, other;
+	uint64_t last_addr, last_data;
+	unsigned int last_size;
+};
+
+static void dm_cb(struct ioreq *req, unsigned int vcpu, void *opaque)
+{
+	struct dm_log *log = opaque;
+
+	if (req->type != IOREQ_TYPE_COPY && req->type != IOREQ_TYPE_PIO) {
+		log->other++;
+		return;
+	}
+	log->last_addr = req->addr;
+	log->last_size = req->size;
+	if (req->dir == IOREQ_READ) {
+		req->data = DM_READ_VALUE;
+		log->reads++;
+	} else {
+		log->last_data = req->data;
+		log->writes++;
+	}
+}
+
+FIXTURE(owned) {
+	struct xl_server s;
+	int dom, pe, dmfd, efd;
+};
+
+FIXTURE_SETUP(owned)
+{
+	memset(&self->s, 0, sizeof(self->s));
+	self->pe = self->dmfd = self->efd = -1;
+	self->dom = xl_guest_domid();
+	if (self->dom < 0)
+		SKIP(return, "no lab guest (XENLAB_GUEST_DOMID unset)");
+	self->pe = pe_open();
+	if (self->pe < 0)
+		SKIP(return, "%s: %s (module not loaded)", PE_DEV, strerror(errno));
+
+	self->dmfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_GE(self->dmfd, 0);
+	ASSERT_GE(self->efd, 0);
+	ASSERT_EQ(0, pe_server_setup(&self->s, self->dom));
+	ASSERT_EQ(0, pe_attach(self->pe, self->dom, self->s.id, self->s.vcpus,
+			       self->dmfd));
+}
+
+FIXTURE_TEARDOWN(owned)
+{
+	/* The module lets go of the ports before the server goes away. */
+	if (self->pe >= 0)
+		close(self->pe);
+	xl_server_destroy(&self->s);
+	if (self->efd >= 0)
+		close(self->efd);
+	if (self->dmfd >= 0)
+		close(self->dmfd);
+}
+
+/* Let the device model serve until the guest's accesses are done. */
+static int dm_until_guest_done(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(owned) *self, struct dm_log *log,
+			       uint64_t *result)
+{
+	uint64_t deadline = xl_now_us() + PE_GUEST_TIMEOUT_MS * 1000ull;
+	int rc;
+
+	for (;;) {
+		pe_dm_serve(self->pe, &self->s, self->dmfd, 50, dm_cb, log);
+		rc = xl_guest_wait(self->dom, 50, result);
+		if (rc != -ETIMEDOUT || xl_now_us() > deadline)
+			return rc;
+	}
+}
+
+TEST_F(owned, datamatch_write_signals_without_userspace)
+{
+	uint64_t us;
+
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DATAMATCH,
+				  0));
+	/* Nobody serves the device model's eventfd: the module must. */
+	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0, 200, -1,
+				    PE_GUEST_TIMEOUT_MS, &us));
+	EXPECT_EQ(200, efd_take(self->efd));
+	EXPECT_EQ(0, efd_take(self->dmfd));
+	EXPECT_EQ(1, pe_debugfs_has("hits 200"));
+	TH_LOG("200 kicks in %llu us", (unsigned long long)us);
+}
+
+TEST_F(owned, wildcard_matches_any_value)
+{
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, 0, 0));
+	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 7, 20, -1,
+				    PE_GUEST_TIMEOUT_MS, NULL));
+	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0xffffffff, 20,
+				    -1, PE_GUEST_TIMEOUT_MS, NULL));
+	EXPECT_EQ(40, efd_take(self->efd));
+}
+
+TEST_F(owned, other_value_goes_to_device_model)
+{
+	struct dm_log log = { 0 };
+
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DATAMATCH,
+				  0));
+	ASSERT_EQ(0, xl_guest_write_start(self->dom, 0, PE_NOTIFY, 4, 1, 20, -1));
+	ASSERT_EQ(0, dm_until_guest_done(_metadata, self, &log, NULL));
+	EXPECT_EQ(20, log.writes);
+	EXPECT_EQ(PE_NOTIFY, log.last_addr);
+	EXPECT_EQ(1, log.last_data);
+	EXPECT_EQ(0, efd_take(self->efd));
+}
+
+TEST_F(owned, size_must_match)
+{
+	struct dm_log log = { 0 };
+
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, 0, 0));
+	ASSERT_EQ(0, xl_guest_write_start(self->dom, 0, PE_NOTIFY, 2, 0, 10, -1));
+	ASSERT_EQ(0, dm_until_guest_done(_metadata, self, &log, NULL));
+	EXPECT_EQ(10, log.writes);
+	EXPECT_EQ(2, log.last_size);
+	EXPECT_EQ(0, efd_take(self->efd));
+}
+
+TEST_F(owned, reads_go_to_device_model)
+{
+	struct dm_log log = { 0 };
+	uint64_t value = 0;
+
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, 0, 0));
+	ASSERT_EQ(0, xl_guest_read_start(self->dom, 0, PE_NOTIFY, 4));
+	ASSERT_EQ(0, dm_until_guest_done(_metadata, self, &log, &value));
+	EXPECT_EQ(1, log.reads);
+	EXPECT_EQ(DM_READ_VALUE & 0xffffffff, value);
+	EXPECT_EQ(0, efd_take(self->efd));
+}
+
+TEST_F(owned, pio_write_signals)
+{
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, XL_PIO_BASE, 2,
+				  self->efd, PRIVCMD_EVENTFD_IOEVENTFD_FLAG_PIO |
+				  PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DATAMATCH, 0x1234));
+	ASSERT_EQ(0, xl_guest_write(self->dom, 1, XL_PIO_BASE, 2, 0x1234, 50, -1,
+				    PE_GUEST_TIMEOUT_MS, NULL));
+	EXPECT_EQ(50, efd_take(self->efd));
+}
+
+TEST_F(owned, mmio_registration_ignores_pio)
+{
+	struct dm_log log = { 0 };
+
+	/* Same number in the other address space must not match. */
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, XL_PIO_BASE, 2,
+				  self->efd, 0, 0));
+	ASSERT_EQ(0, xl_guest_write_start(self->dom, 1, XL_PIO_BASE, 2, 0, 5, -1));
+	ASSERT_EQ(0, dm_until_guest_done(_metadata, self, &log, NULL));
+	EXPECT_EQ(5, log.writes);
+	EXPECT_EQ(0, efd_take(self->efd));
+}
+
+TEST_F(owned, every_vcpu_is_served)
+{
+	unsigned int v, n = xl_guest_vcpus(self->dom);
+
+	if (n < 2)
+		SKIP(return, "guest has %u vCPU(s), need 2", n);
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, 0, 0));
+	for (v = 0; v < n; v++) {
+		ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, v, 25, v,
+					    PE_GUEST_TIMEOUT_MS, NULL));
+		EXPECT_EQ(25, efd_take(self->efd));
+	}
+}
+
+TEST_F(owned, deassign_stops_signalling)
+{
+	struct dm_log log = { 0 };
+	uint32_t dm = PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DATAMATCH;
+	uint32_t de = PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DEASSIGN;
+
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, dm, 0));
+	/* KVM's rule: deassign names the same key and eventfd. */
+	EXPECT_EQ(-ENOENT, pe_ioeventfd(self->pe, self->dom, self->s.id,
+					PE_NOTIFY, 4, self->efd, de | dm, 1));
+	EXPECT_EQ(-ENOENT, pe_ioeventfd(self->pe, self->dom, self->s.id,
+					PE_NOTIFY, 4, self->dmfd, de | dm, 0));
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, de | dm, 0));
+	EXPECT_EQ(-ENOENT, pe_ioeventfd(self->pe, self->dom, self->s.id,
+					PE_NOTIFY, 4, self->efd, de | dm, 0));
+
+	ASSERT_EQ(0, xl_guest_write_start(self->dom, 0, PE_NOTIFY, 4, 0, 5, -1));
+	ASSERT_EQ(0, dm_until_guest_done(_metadata, self, &log, NULL));
+	EXPECT_EQ(5, log.writes);
+	EXPECT_EQ(0, efd_take(self->efd));
+}
+
+TEST_F(owned, overlapping_registrations_collide)
+{
+	uint32_t dm = PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DATAMATCH;
+	uint32_t pio = PRIVCMD_EVENTFD_IOEVENTFD_FLAG_PIO;
+	int id = self->s.id, d = self->dom, pe = self->pe, e = self->efd;
+
+	ASSERT_EQ(0, pe_ioeventfd(pe, d, id, PE_NOTIFY, 4, e, dm, 1));
+	EXPECT_EQ(-EEXIST, pe_ioeventfd(pe, d, id, PE_NOTIFY, 4, e, dm, 1));
+	EXPECT_EQ(-EEXIST, pe_ioeventfd(pe, d, id, PE_NOTIFY, 4, self->dmfd, 0, 0));
+	EXPECT_EQ(0, pe_ioeventfd(pe, d, id, PE_NOTIFY, 4, e, dm, 2));
+	EXPECT_EQ(0, pe_ioeventfd(pe, d, id, PE_NOTIFY, 2, e, 0, 0));
+	EXPECT_EQ(-EEXIST, pe_ioeventfd(pe, d, id, PE_NOTIFY, 2, e, dm, 3));
+	EXPECT_EQ(0, pe_ioeventfd(pe, d, id, PE_NOTIFY + 4, 4, e, 0, 0));
+	EXPECT_EQ(0, pe_ioeventfd(pe, d, id, PE_NOTIFY, 4, e, pio | dm, 1));
+}
+
+TEST_F(owned, bad_requests_are_refused)
+{
+	struct privcmd_eventfd_ioeventfd req = {
+		.addr = PE_NOTIFY, .len = 4, .fd = self->efd,
+		.dom = self->dom, .id = self->s.id,
+	};
+	uint32_t dm = PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DATAMATCH;
+	int id = self->s.id, d = self->dom, pe = self->pe, e = self->efd;
+
+	EXPECT_EQ(-EINVAL, pe_ioeventfd(pe, d, id, PE_NOTIFY, 3, e, 0, 0));
+	EXPECT_EQ(-EINVAL, pe_ioeventfd(pe, d, id, PE_NOTIFY, 0, e, 0, 0));
+	EXPECT_EQ(-EINVAL, pe_ioeventfd(pe, d, id, PE_NOTIFY, 16, e, 0, 0));
+	EXPECT_EQ(-EINVAL, pe_ioeventfd(pe, d, id, PE_NOTIFY, 4, e, 1u << 31, 0));
+	EXPECT_EQ(-EINVAL, pe_ioeventfd(pe, d, id, PE_NOTIFY, 2, e, dm, 0x10000));
+	EXPECT_EQ(-EINVAL, pe_ioeventfd(pe, d, id, 0x10000, 2, e,
+					PRIVCMD_EVENTFD_IOEVENTFD_FLAG_PIO, 0));
+	EXPECT_EQ(-EBADF, pe_ioeventfd(pe, d, id, PE_NOTIFY, 4, -1, 0, 0));
+	EXPECT_EQ(-EBADF, pe_ioeventfd(pe, d, id, PE_NOTIFY, 4, pe, 0, 0));
+	EXPECT_EQ(-ENOENT, pe_ioeventfd(pe, d, id + 1, PE_NOTIFY, 4, e, 0, 0));
+
+	req.pad = 1;
+	EXPECT_EQ(-EINVAL, pe_ioctl(pe, PRIVCMD_EVENTFD_IOC_IOEVENTFD, &req));
+	req.pad = 0;
+	req.reserved = 1;
+	EXPECT_EQ(-EINVAL, pe_ioctl(pe, PRIVCMD_EVENTFD_IOC_IOEVENTFD, &req));
+	EXPECT_EQ(-EFAULT, pe_ioctl(pe, PRIVCMD_EVENTFD_IOC_IOEVENTFD, NULL));
+	/* None of that left a registration behind. */
+	EXPECT_EQ(0, pe_debugfs_has("ioeventfd mmio"));
+}
+
+TEST_F(owned, attach_errors)
+{
+	int pe = self->pe, d = self->dom, id = self->s.id;
+	struct privcmd_eventfd_server req = {
+		.dom = d, .id = id, .vcpus = 1, .dm_fd = -1, .reserved = { 1 },
+	};
+
+	EXPECT_EQ(-EEXIST, pe_attach(pe, d, id, self->s.vcpus, -1));
+	EXPECT_EQ(-EINVAL, pe_attach(pe, d, id + 1, 0, -1));
+	EXPECT_EQ(-EINVAL, pe_attach(pe, d, id + 1, PRIVCMD_EVENTFD_MAX_VCPUS + 1, -1));
+	EXPECT_EQ(-EBADF, pe_attach(pe, d, id + 1, 1, 1000));
+	EXPECT_EQ(-ENOENT, pe_attach(pe, d, id + 3, 1, -1));
+	EXPECT_EQ(-EINVAL, pe_ioctl(pe, PRIVCMD_EVENTFD_IOC_SERVER, &req));
+	EXPECT_EQ(-ENOENT, pe_detach(pe, d, id + 1));
+	EXPECT_EQ(-ENOENT, pe_complete(pe, d, id + 1, 0));
+	EXPECT_EQ(-EINVAL, pe_complete(pe, d, id, PRIVCMD_EVENTFD_MAX_VCPUS));
+}
+
+/* Detach and attach again: the ports were released and can be rebound. */
+TEST_F(owned, detach_then_reattach)
+{
+	ASSERT_EQ(0, pe_detach(self->pe, self->dom, self->s.id));
+	ASSERT_EQ(0, pe_attach(self->pe, self->dom, self->s.id, self->s.vcpus,
+			       self->dmfd));
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, 0, 0));
+	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0, 10, -1,
+				    PE_GUEST_TIMEOUT_MS, NULL));
+	EXPECT_EQ(10, efd_take(self->efd));
+}
+
+/* The device model's own mapping of the page does not matter to the module. */
+TEST_F(owned, device_model_unmaps_its_page)
+{
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, 0, 0));
+	ASSERT_EQ(0, xenforeignmemory_unmap_resource(self->s.fmem, self->s.res));
+	self->s.res = NULL;
+	self->s.page = NULL;
+	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0, 50, -1,
+				    PE_GUEST_TIMEOUT_MS, NULL));
+	EXPECT_EQ(50, efd_take(self->efd));
+}
+
+struct racer {
+	int pe, stop;
+	struct xl_server *s;
+	struct dm_log log;
+};
+
+/* A device model that grabs every READY request it sees, all the time. */
+static void *racer_fn(void *arg)
+{
+	struct racer *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+		pe_dm_scan(r->pe, r->s, dm_cb, &r->log);
+	return NULL;
+}
+
+TEST_F(owned, device_model_races_the_handler)
+{
+	struct racer r = { .pe = self->pe, .s = &self->s };
+	uint64_t signalled;
+	pthread_t t;
+
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, 0, 0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, racer_fn, &r));
+	/* Every write must be served exactly once, by one or the other. */
+	EXPECT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0, 300, -1,
+				    PE_GUEST_TIMEOUT_MS, NULL));
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	signalled = efd_take(self->efd);
+	EXPECT_EQ(300, signalled + r.log.writes);
+	TH_LOG("handler served %llu, racing device model %u",
+	       (unsigned long long)signalled, r.log.writes);
+}
+
+/*
+ * A device model that dies while it holds a forwarded request must not
+ * leave the vCPU blocked: release completes it.
+ */
+TEST_F(owned, crashed_device_model_does_not_hang_guest)
+{
+	int ready[2], pid, status;
+	uint64_t value = 0;
+	char c;
+
+	/* The fixture's attachment would serve the request itself. */
+	ASSERT_EQ(0, pe_detach(self->pe, self->dom, self->s.id));
+	ASSERT_EQ(0, pipe(ready));
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		int pe = pe_open(), dmfd = eventfd(0, 0);
+
+		if (pe < 0 || pe_attach(pe, self->dom, self->s.id,
+					self->s.vcpus, dmfd))
+			_exit(1);
+		write(ready[1], "r", 1);
+		pause();	/* never serves the forwarded read */
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(0, xl_guest_read_start(self->dom, 0, PE_NOTIFY, 4));
+	usleep(500000);
+	EXPECT_EQ(-ETIMEDOUT, xl_guest_wait(self->dom, 100, &value));
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ASSERT_EQ(0, xl_guest_wait(self->dom, PE_GUEST_TIMEOUT_MS, &value));
+	EXPECT_EQ(0xffffffffull, value);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+FIXTURE(owned_nodm) {
+	struct xl_server s;
+	int dom, pe;
+};
+
+FIXTURE_SETUP(owned_nodm)
+{
+	memset(&self->s, 0, sizeof(self->s));
+	self->pe = -1;
+	self->dom = xl_guest_domid();
+	if (self->dom < 0)
+		SKIP(return, "no lab guest (XENLAB_GUEST_DOMID unset)");
+	self->pe = pe_open();
+	if (self->pe < 0)
+		SKIP(return, "%s: %s (module not loaded)", PE_DEV, strerror(errno));
+	ASSERT_EQ(0, pe_server_setup(&self->s, self->dom));
+	ASSERT_EQ(0, pe_attach(self->pe, self->dom, self->s.id, self->s.vcpus, -1));
+}
+
+FIXTURE_TEARDOWN(owned_nodm)
+{
+	if (self->pe >= 0)
+		close(self->pe);
+	xl_server_destroy(&self->s);
+}
+
+/* Without a device model, what nobody matches completes as unclaimed I/O. */
+TEST_F(owned_nodm, unmatched_requests_complete_by_default)
+{
+	uint64_t value = 0;
+
+	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 9, 20, -1,
+				    PE_GUEST_TIMEOUT_MS, NULL));
+	ASSERT_EQ(0, xl_guest_read_start(self->dom, 0, PE_NOTIFY, 4));
+	ASSERT_EQ(0, xl_guest_wait(self->dom, PE_GUEST_TIMEOUT_MS, &value));
+	EXPECT_EQ(0xffffffffull, value);
+	EXPECT_EQ(1, pe_debugfs_has("defaulted 21"));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Upstream ABI (IOCTL_PRIVCMD_IOEVENTFD): the device model maps the ioreq
+ * page through privcmd and binds the vCPU ports through /dev/xen/evtchn;
+ * the module shares the ports' IRQs. Covers the upstream defects: mappings
+ * that are not an ioreq page, too many vCPUs, bad ports, munmap while
+ * registered, two processes at the same address, deassign from another
+ * file.
+ */
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "pe_util.h"
+
+/* A device model that only acknowledges events (never reads the page). */
+struct acker {
+	xenevtchn_handle *xce;
+	int stop;
+};
+
+static void *acker_fn(void *arg)
+{
+	struct acker *a = arg;
+	struct pollfd p = { .fd = xenevtchn_fd(a->xce), .events = POLLIN };
+
+	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+		xenevtchn_port_or_error_t port;
+
+		if (poll(&p, 1, 20) <= 0)
+			continue;
+		port = xenevtchn_pending(a->xce);
+		if (port >= 0)
+			xenevtchn_unmask(a->xce, port);
+	}
+	return NULL;
+}
+
+FIXTURE(upstream) {
+	struct xl_server s;
+	int dom, pe, efd, shared;
+	struct acker ack;
+	pthread_t acker;
+	int acking;
+	struct privcmd_ioeventfd req;
+};
+
+FIXTURE_SETUP(upstream)
+{
+	memset(&self->s, 0, sizeof(self->s));
+	self->pe = self->efd = -1;
+	self->acking = 0;
+	self->dom = xl_guest_domid();
+	if (self->dom < 0)
+		SKIP(return, "no lab guest (XENLAB_GUEST_DOMID unset)");
+	self->pe = pe_open();
+	if (self->pe < 0)
+		SKIP(return, "%s: %s (module not loaded)", PE_DEV, strerror(errno));
+	self->shared = !!(pe_features(self->pe) &
+			  PRIVCMD_EVENTFD_FEAT_UPSTREAM_SHARED);
+	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_GE(self->efd, 0);
+	ASSERT_EQ(0, pe_server_setup(&self->s, self->dom));
+	ASSERT_EQ(0, xl_server_bind_ports(&self->s));
+
+	self->ack.xce = self->s.xce;
+	self->ack.stop = 0;
+	ASSERT_EQ(0, pthread_create(&self->acker, NULL, acker_fn, &self->ack));
+	self->acking = 1;
+
+	memset(&self->req, 0, sizeof(self->req));
+	self->req.ioreq = (uintptr_t)self->s.page;
+	self->req.ports = (uintptr_t)self->s.local_port;
+	self->req.addr = PE_MMIO_START;
+	self->req.addr_len = 4;
+	self->req.event_fd = self->efd;
+	self->req.vcpus = self->s.vcpus;
+	self->req.vq = 0;
+	self->req.dom = self->dom;
+}
+
+FIXTURE_TEARDOWN(upstream)
+{
+	if (self->acking) {
+		__atomic_store_n(&self->ack.stop, 1, __ATOMIC_RELEASE);
+		pthread_join(self->acker, NULL);
+	}
+	if (self->pe >= 0)
+		close(self->pe);
+	xl_server_destroy(&self->s);
+	if (self->efd >= 0)
+		close(self->efd);
+}
+
+static int assign(int pe, struct privcmd_ioeventfd *req)
+{
+	return pe_ioctl(pe, IOCTL_PRIVCMD_IOEVENTFD, req);
+}
+
+#define NEED_SHARED() do { \
+	if (!self->shared) \
+		SKIP(return, "evtchn driver binds without IRQF_SHARED (kernel < 6.7): upstream mode returns EBUSY, see refuses_unshareable_ports"); \
+} while (0)
+
+TEST_F(upstream, refuses_unshareable_ports)
+{
+	int rc = assign(self->pe, &self->req);
+
+	if (self->shared) {
+		EXPECT_EQ(0, rc);
+	} else {
+		EXPECT_EQ(-EBUSY, rc);
+		/* Nothing is left half set up. */
+		EXPECT_EQ(0, pe_debugfs_has("mode upstream"));
+	}
+}
+
+TEST_F(upstream, queue_notify_signals)
+{
+	NEED_SHARED();
+	ASSERT_EQ(0, assign(self->pe, &self->req));
+	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0, 100, -1,
+				    PE_GUEST_TIMEOUT_MS, NULL));
+	EXPECT_EQ(100, efd_take(self->efd));
+	/* The low 16 bits carry the queue; the rest is notification data. */
+	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0x70000, 10, -1,
+				    PE_GUEST_TIMEOUT_MS, NULL));
+	EXPECT_EQ(10, efd_take(self->efd));
+}
+
+TEST_F(upstream, survives_munmap_of_ioreq_page)
+{
+	NEED_SHARED();
+	ASSERT_EQ(0, assign(self->pe, &self->req));
+	ASSERT_EQ(0, xenforeignmemory_unmap_resource(self->s.fmem, self->s.res));
+	self->s.res = NULL;
+	self->s.page = NULL;
+	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0, 50, -1,
+				    PE_GUEST_TIMEOUT_MS, NULL));
+	EXPECT_EQ(50, efd_take(self->efd));
+}
+
+TEST_F(upstream, ioreq_must_be_an_ioreq_page)
+{
+	struct privcmd_ioeventfd r = self->req;
+	xenforeignmemory_handle *fm;
+	void *anon, *zero, *unpop, *ram;
+	xen_pfn_t gfn = 0x100;
+	int zfd, pfd, err = 0;
+
+	anon = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	r.ioreq = (uintptr_t)anon;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+
+	zfd = open("/dev/zero", O_RDWR);
+	ASSERT_GE(zfd, 0);
+	zero = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, zfd, 0);
+	ASSERT_NE(MAP_FAILED, zero);
+	r.ioreq = (uintptr_t)zero;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+
+	/* A privcmd mapping that nothing populated. */
+	pfd = open("/dev/xen/privcmd", O_RDWR);
+	ASSERT_GE(pfd, 0);
+	unpop = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
+	ASSERT_NE(MAP_FAILED, unpop);
+	r.ioreq = (uintptr_t)unpop;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+
+	/* A privcmd mapping of guest RAM (MMAPBATCH), not of the ioreq page. */
+	fm = xenforeignmemory_open(NULL, 0);
+	ASSERT_NE(NULL, fm);
+	ram = xenforeignmemory_map(fm, self->dom, PROT_READ | PROT_WRITE, 1,
+				   &gfn, &err);
+	ASSERT_NE(NULL, ram);
+	ASSERT_EQ(0, err);
+	r.ioreq = (uintptr_t)ram;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+
+	/* Not the start of the page. */
+	r.ioreq = self->req.ioreq + 32;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+
+	r.ioreq = 0;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	EXPECT_EQ(0, pe_debugfs_has("mode upstream"));
+
+	xenforeignmemory_unmap(fm, ram, 1);
+	xenforeignmemory_close(fm);
+	munmap(unpop, 4096);
+	close(pfd);
+	munmap(zero, 4096);
+	close(zfd);
+	munmap(anon, 4096);
+}
+
+TEST_F(upstream, bad_fields_are_refused)
+{
+	struct privcmd_ioeventfd r = self->req;
+	uint32_t ports[PRIVCMD_EVENTFD_MAX_VCPUS + 1] = { 0 };
+	xenevtchn_handle *xce;
+	uint32_t remote;
+	int unbound, other;
+
+	r.vcpus = PRIVCMD_EVENTFD_MAX_VCPUS + 1;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	r.vcpus = 0;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	r = self->req;
+	r.addr_len = 3;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	r = self->req;
+	r.vq = 0x10000;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	r = self->req;
+	r.flags = 2;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	r = self->req;
+	r.pad[0] = 1;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	r = self->req;
+	r.ports = 8;
+	EXPECT_EQ(-EFAULT, assign(self->pe, &r));
+	EXPECT_EQ(-EFAULT, pe_ioctl(self->pe, IOCTL_PRIVCMD_IOEVENTFD, NULL));
+
+	/* Port 0, an unbound port, and a port to the wrong remote end. */
+	r = self->req;
+	memcpy(ports, self->s.local_port, self->s.vcpus * sizeof(ports[0]));
+	r.ports = (uintptr_t)ports;
+	ports[0] = 0;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+
+	xce = xenevtchn_open(NULL, 0);
+	ASSERT_NE(NULL, xce);
+	unbound = xenevtchn_bind_unbound_port(xce, self->dom);
+	ASSERT_GE(unbound, 0);
+	ports[0] = unbound;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+
+	if (xl_guest_evtchn_port(self->dom, &remote) == 0) {
+		other = xenevtchn_bind_interdomain(xce, self->dom, remote);
+		ASSERT_GE(other, 0);
+		ports[0] = other;
+		EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+		xenevtchn_unbind(xce, other);
+	}
+	r.dom = self->dom + 1;
+	memcpy(ports, self->s.local_port, self->s.vcpus * sizeof(ports[0]));
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	EXPECT_EQ(0, pe_debugfs_has("mode upstream"));
+
+	xenevtchn_unbind(xce, unbound);
+	xenevtchn_close(xce);
+}
+
+TEST_F(upstream, deassign)
+{
+	struct privcmd_ioeventfd r = self->req;
+	int other;
+
+	NEED_SHARED();
+	ASSERT_EQ(0, assign(self->pe, &self->req));
+	/* Another file cannot remove what this one registered. */
+	other = pe_open();
+	ASSERT_GE(other, 0);
+	r.flags = PRIVCMD_IOEVENTFD_FLAG_DEASSIGN;
+	EXPECT_EQ(-ENOENT, assign(other, &r));
+	close(other);
+
+	/* Same queue again collides; another queue does not. */
+	EXPECT_EQ(-EEXIST, assign(self->pe, &self->req));
+
+	EXPECT_EQ(0, assign(self->pe, &r));
+	EXPECT_EQ(-ENOENT, assign(self->pe, &r));
+	/* The last deassign released the server and its IRQ handlers. */
+	EXPECT_EQ(0, pe_debugfs_has("mode upstream"));
+}
+
+/* Two processes, same address of the ioreq page: independent registrations. */
+TEST_F(upstream, two_processes_same_address)
+{
+	int pid, status;
+
+	NEED_SHARED();
+	ASSERT_EQ(0, assign(self->pe, &self->req));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct privcmd_ioeventfd r = self->req;
+		int pe = pe_open();
+
+		r.event_fd = eventfd(0, 0);
+		r.vq = 1;
+		_exit(pe < 0 || assign(pe, &r) != 0 ? 1 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* The child's exit tore down its registration only. */
+	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0, 20, -1,
+				    PE_GUEST_TIMEOUT_MS, NULL));
+	EXPECT_EQ(20, efd_take(self->efd));
+}
+
+TEST_HARNESS_MAIN
