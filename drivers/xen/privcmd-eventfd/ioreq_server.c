@@ -403,7 +403,8 @@ void ioreq_server_destroy(struct ioreq_server *srv)
 		if (srv->ports[i].irq)
 			synchronize_irq(srv->ports[i].irq);
 
-	if (srv->mode == IOREQ_SERVER_OWNED && srv->page.ioreq)
+	/* Only a server that was serving may answer for the device model. */
+	if (srv->mode == IOREQ_SERVER_OWNED && srv->serving)
 		ioreq_server_flush(srv);
 
 	/* After this no handler can run, so nothing reads the table. */
@@ -458,12 +459,12 @@ static int ioreq_server_attach_ports(struct ioreq_server *srv)
 		if (rc)
 			return rc;
 	}
+	srv->serving = true;
 	/* Serve whatever was already waiting before the ports were bound. */
 	for (i = 0; i < srv->vcpus; i++) {
-		unsigned int eoi = 0;
-
 		local_irq_disable();
-		ioreq_port_process(&srv->ports[i], &eoi);
+		if (ioreq_serve(&srv->ports[i]) == IOREQ_UNMATCHED)
+			ioreq_unmatched(&srv->ports[i]);
 		local_irq_enable();
 	}
 	return 0;

@@ -38,7 +38,8 @@
  * struct irqfd - one eventfd bound to an interrupt of a guest
  * @node: in pe_file.irqfds; see there for its locking
  * @ctx: the eventfd; referenced until the irqfd is freed
- * @wait: our entry in the eventfd's wait queue
+ * @wqh: the eventfd's wait queue (lives as long as @ctx)
+ * @wait: our entry in @wqh
  * @pt: used once, to add @wait through vfs_poll()
  * @shutdown: deferred teardown after EPOLLHUP
  * @dom: the guest
@@ -52,6 +53,7 @@
 struct irqfd {
 	struct list_head node;
 	struct eventfd_ctx *ctx;
+	wait_queue_head_t *wqh;
 	wait_queue_entry_t wait;
 	poll_table pt;
 	struct work_struct shutdown;
@@ -118,15 +120,19 @@ static void irqfd_queue_proc(struct file *file, wait_queue_head_t *wqh,
 {
 	struct irqfd *irqfd = container_of(pt, struct irqfd, pt);
 
+	irqfd->wqh = wqh;
 	add_wait_queue(wqh, &irqfd->wait);
 }
 
 /* The caller has taken @irqfd off its list, so it alone tears it down. */
 static void irqfd_free(struct irqfd *irqfd)
 {
-	u64 cnt;
-
-	eventfd_ctx_remove_wait_queue(irqfd->ctx, &irqfd->wait, &cnt);
+	/*
+	 * Not eventfd_ctx_remove_wait_queue(): that would also consume the
+	 * counter, which belongs to whoever else reads the eventfd.
+	 */
+	if (irqfd->wqh)
+		remove_wait_queue(irqfd->wqh, &irqfd->wait);
 	eventfd_ctx_put(irqfd->ctx);
 	kfree(irqfd);
 }

@@ -118,6 +118,8 @@ enum ioreq_server_mode {
  * @page: the kernel's mapping of the ioreq page
  * @ports: one per vCPU
  * @dm_ctx: owned mode: eventfd for requests no ioeventfd matches, or NULL
+ * @serving: owned mode: every port is bound, the module answers for
+ *	the server (and so completes what is outstanding when it goes away)
  * @dying: set before the ports are unbound; the handler then only
  *	acknowledges events
  * @ioeventfds: registrations, hashed by address; changed under
@@ -139,6 +141,7 @@ struct ioreq_server {
 	struct ioreq_page page;
 	struct ioreq_port *ports;
 	struct eventfd_ctx *dm_ctx;
+	bool serving;
 	bool dying;
 	DECLARE_HASHTABLE(ioeventfds, IOEVENTFD_HASH_BITS);
 	unsigned int nr_ioeventfds;
