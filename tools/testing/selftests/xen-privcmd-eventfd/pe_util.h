@@ -34,8 +34,23 @@
 
 #define PE_GUEST_TIMEOUT_MS	60000
 
+/*
+ * Open the device; if the module is not loaded and the lab told us where
+ * it is (XENLAB_MODULE), load it first. The module imports from
+ * xen-privcmd, hence the modprobe.
+ */
 static inline int pe_open(void)
 {
+	const char *ko = getenv("XENLAB_MODULE");
+	char cmd[512];
+	int fd = open(PE_DEV, O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0 || errno != ENOENT || !ko || !*ko)
+		return fd;
+	snprintf(cmd, sizeof(cmd),
+		 "modprobe xen-privcmd 2>/dev/null; insmod %s 2>/dev/null", ko);
+	if (system(cmd) == -1)
+		return -1;
 	return open(PE_DEV, O_RDWR | O_CLOEXEC);
 }
 
