@@ -20,3 +20,15 @@ clean:
 		find . -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
 
 .PHONY: all modules install clean
+
+# Xen lab (tools/testing/xen-lab, Documentation/lab.md). LAB=pv-6.12|pvh-6.12|pv-6.1
+lab-setup:
+	tools/testing/xen-lab/setup.sh
+
+lab-check:
+	tools/testing/xen-lab/run.sh $(if $(LAB),--combo $(LAB))
+
+demo:
+	tools/testing/xen-lab/demo.sh
+
+.PHONY: lab-setup lab-check demo

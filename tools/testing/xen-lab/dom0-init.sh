@@ -1,0 +1,123 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# PID 1 of the lab's dom0 (no systemd): the dom0 initramfs mounts the
+# read-only 9p root and the writable "lab" share on /lab, then switch_roots
+# to this script. It starts the Xen toolstack, the test guests, runs the
+# tests and powers off. Inputs in /lab/in, results in /lab/out:
+#   out/tap/<test>.tap   each test program's output (TAP)
+#   out/results          "<test> <exit code>" per test
+#   out/status           infrastructure status lines (GUEST-NOT-READY ...)
+#   out/dmesg.txt        dom0 kernel log; out/xl-dmesg.txt Xen's console ring
+#   out/console/         guest consoles (xenconsoled --log=all)
+# Markers on the console let the host cut its serial log into phases.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+IN=/lab/in
+OUT=/lab/out
+
+# Markers go to the kernel log (so dmesg has them too) which the console
+# shows; plain stdout only if /dev/kmsg is not usable.
+say() { echo "XENLAB: $*" >/dev/kmsg 2>/dev/null || echo "XENLAB: $*"; }
+status() { echo "$*" >>"$OUT/status"; say "$*"; }
+now() { date +%s.%N; }
+elapsed() { busybox awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+for d in /run /tmp /var/log /var/lib/xen /var/lib/xenstored /var/tmp; do
+	mount -t tmpfs -o mode=0755 tmpfs "$d"
+done
+chmod 1777 /tmp /var/tmp
+mkdir -p /run/xen /run/xenstored /run/lock /var/log/xen "$OUT/tap" "$OUT/console"
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+hostname dom0
+# shellcheck disable=SC1091
+. "$IN/lab.env"		# XENLAB_DOM0, XENLAB_COMBO, XENLAB_PVH, XENLAB_SHELL ...
+say "dom0 up ($(uname -r), $XENLAB_COMBO) at $(cut -d' ' -f1 /proc/uptime)s"
+
+modprobe -a xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd
+mount -t xenfs xenfs /proc/xen
+XENBIN=/usr/lib/xen-$(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/version/minor)/bin
+"$XENBIN/xenstored" --pid-file /run/xenstored.pid
+"$XENBIN/xen-init-dom0" >/dev/null
+"$XENBIN/xenconsoled" --log=all --log-dir="$OUT/console" --pid-file=/run/xenconsoled.pid
+say "toolstack up"
+
+# Guests: kernel and initrd copied to tmpfs (xl reads 9p slowly).
+mkdir -p /tmp/guest
+cp "$IN/guest/"* /tmp/guest/
+
+guest_ready() {	# guest_ready NAME TIMEOUT_S -> domid on stdout
+	local name=$1 t=$2 id i
+	id=$(xl domid "$name" 2>/dev/null) || return 1
+	for ((i = 0; i < t * 2; i++)); do
+		if xenstore-read "/local/domain/$id/data/xenlab/ready" >/dev/null 2>&1; then
+			echo "$id"
+			return 0
+		fi
+		xl domid "$name" >/dev/null 2>&1 || return 1	# died
+		sleep 0.5
+	done
+	return 1
+}
+
+t0=$(now)
+xl create -q /tmp/guest/hvm.cfg || status "GUEST-CREATE-FAILED hvm"
+[ "$XENLAB_PVH" = 1 ] && { xl create -q /tmp/guest/pvh.cfg || status "GUEST-CREATE-FAILED pvh"; }
+say "guests created in $(elapsed "$t0")s"
+
+export XENLAB_DOM0 XENLAB_OUT=$OUT XENLAB_COMBO
+export XENLAB_MODULE=""
+[ -e "$IN/xen-privcmd-eventfd.ko" ] && XENLAB_MODULE=$IN/xen-privcmd-eventfd.ko
+if id=$(guest_ready xenlab-hvm 300); then
+	export XENLAB_GUEST_DOMID=$id
+	say "hvm guest $id ready after $(cut -d' ' -f1 /proc/uptime)s uptime"
+else
+	status "GUEST-NOT-READY hvm"
+fi
+if [ "$XENLAB_PVH" = 1 ]; then
+	if id=$(guest_ready xenlab-pvh 300); then
+		export XENLAB_PVH_DOMID=$id
+		say "pvh guest $id ready after $(cut -d' ' -f1 /proc/uptime)s uptime"
+	else
+		status "GUEST-NOT-READY pvh"
+	fi
+fi
+env | grep '^XENLAB_' | sort >"$OUT/env"
+
+if [ "${XENLAB_SHELL:-0}" = 1 ]; then
+	say "interactive shell (exit to power off); env: $(grep -c . "$OUT/env") XENLAB_* vars"
+	cd "$IN/tests" && setsid -c bash -i </dev/hvc0 >/dev/hvc0 2>&1
+else
+	say "tests start"
+	cd "$IN/tests" || exit 1
+	while read -r t; do
+		[ -n "$t" ] || continue
+		say "test $t start"
+		s=$(now)
+		# shellcheck disable=SC2086
+		timeout -k 10 "${XENLAB_TEST_TIMEOUT:-600}" "./$t" $XENLAB_TEST_ARGS \
+			>"$OUT/tap/$t.tap" 2>&1 </dev/null
+		rc=$?
+		echo "$t $rc" >>"$OUT/results"
+		say "test $t exit $rc ($(elapsed "$s")s)"
+	done <"$IN/tests.list"
+	say "tests end"
+fi
+
+# Teardown: tests have destroyed their ioreq servers (the page must be
+# unmapped before the guest goes, pitfall 10); now the guests.
+for g in xenlab-pvh xenlab-hvm; do
+	xl domid "$g" >/dev/null 2>&1 || continue
+	timeout 120 xl destroy "$g" || status "GUEST-DESTROY-FAILED $g"
+done
+xl list >"$OUT/xl-list.txt" 2>&1
+xl dmesg >"$OUT/xl-dmesg.txt" 2>&1
+dmesg >"$OUT/dmesg.txt"
+say "done"
+sync
+busybox poweroff -f

@@ -1,0 +1,373 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the xen-privcmd-eventfd selftests in Xen under QEMU (TCG), one dom0
+# boot per combination, and summarise. See Documentation/lab.md.
+#
+#   run.sh [--combo pv-6.12[,pvh-6.12,...]] [--tests "prog ..."]
+#          [--args "harness args"] [--no-pvh] [--shell] [--demo]
+#          [--timeout SECONDS]
+#
+# Exit status: 0 only if every test passed (or skipped) and no boot showed
+# an oops/BUG/WARNING/lockdep/KASAN report, a domain crash, a timeout or a
+# guest infrastructure failure.
+set -uo pipefail
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$LAB_DIR/../../.." && pwd)
+# shellcheck source=lab.conf
+. "$LAB_DIR/lab.conf"
+SELFTESTS=$REPO/tools/testing/selftests/xen-privcmd-eventfd
+WORK=${XENLAB_WORK:-$REPO/out/lab}
+
+ALL_COMBOS="pv-6.12 pvh-6.12 pv-6.1"
+combos=$ALL_COMBOS
+tests=""
+test_args=""
+pvh=1
+shell=0
+demo=0
+boot_timeout=${XENLAB_BOOT_TIMEOUT:-900}
+
+usage() {
+	sed -n '5,11p' "$0" | sed 's/^# \{0,1\}//'
+	exit "${1:-0}"
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--combo) combos=${2//,/ }; shift 2;;
+	--combo=*) combos=${1#*=}; combos=${combos//,/ }; shift;;
+	--tests) tests=$2; shift 2;;
+	--tests=*) tests=${1#*=}; shift;;
+	--args) test_args=$2; shift 2;;
+	--no-pvh) pvh=0; shift;;
+	--shell) shell=1; shift;;
+	--demo) demo=1; shift;;
+	--timeout) boot_timeout=$2; shift 2;;
+	-h|--help) usage 0;;
+	*) echo "run.sh: unknown argument $1" >&2; usage 2;;
+	esac
+done
+[ -n "$combos" ] || combos=$ALL_COMBOS
+for c in $combos; do
+	case " $ALL_COMBOS " in *" $c "*) ;; *) echo "run.sh: unknown combo $c" >&2; exit 2;; esac
+done
+
+T0=$SECONDS
+log() { echo "lab: $*"; }
+die() { echo "lab: ERROR: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+[ -e "$LAB_CACHE/versions.env" ] || "$LAB_DIR/setup.sh" || die "setup failed"
+# shellcheck disable=SC1091
+. "$LAB_CACHE/versions.env"
+[ -d "$ROOTFS" ] && [ -e "$XEN_BIN" ] || die "lab cache incomplete: run make lab-setup"
+
+hdr_dir() { echo "$LAB_CACHE/kernel-$1/usr/src/linux-headers-$1-amd64"; }
+GUEST_ABI=$K612_ABI
+GUEST_KERNEL=$LAB_CACHE/kernel-$GUEST_ABI/boot/vmlinuz-$GUEST_ABI-amd64
+
+# ---------------------------------------------------------------------------
+# Build (host side): selftests, guest agent + module + initrd, dom0 module.
+# ---------------------------------------------------------------------------
+BUILD=$WORK/build
+mkdir -p "$BUILD"
+
+build_common() {
+	local g=$BUILD/guest
+	log "building selftests, guest agent, guest module"
+	rm -rf "$BUILD/selftests"
+	# -k: one test that does not build must not stop the others; it is
+	# reported as a failure when the results are read.
+	if ! make -s -k -C "$SELFTESTS" KSFT_DIR="$KSFT_DIR" OUTPUT="$BUILD/selftests" \
+		>"$BUILD/selftests.log" 2>&1; then
+		grep -a -E 'error|Error' "$BUILD/selftests.log" | head -20 | sed 's/^/lab: build: /'
+		log "WARNING: some selftests do not build (full log: $BUILD/selftests.log)"
+	fi
+	if [ "$demo" = 1 ]; then
+		make -s -C "$LAB_DIR/demo" OUTPUT="$BUILD/demo" REPO="$REPO" \
+			>"$BUILD/demo.log" 2>&1 ||
+			{ cat "$BUILD/demo.log"; die "demo build failed"; }
+	fi
+	mkdir -p "$g/module" "$g/initrd/proc" "$g/initrd/sys" "$g/initrd/dev"
+	gcc -static -O2 -Wall -Wextra -o "$g/initrd/init" "$LAB_DIR/guest/xenlab-agent.c" ||
+		die "guest agent build failed"
+	cp "$LAB_DIR/guest/xenlab_guest.c" "$g/module/"
+	echo 'obj-m := xenlab_guest.o' >"$g/module/Kbuild"
+	make -s -C "$(hdr_dir "$GUEST_ABI")" M="$g/module" modules >"$g/module.log" 2>&1 ||
+		{ cat "$g/module.log"; die "guest module build failed"; }
+	cp "$g/module/xenlab_guest.ko" "$g/initrd/"
+	(cd "$g/initrd" && find . | cpio -o -H newc --quiet | gzip -1) >"$g/initrd.cpio.gz"
+}
+
+# build_module ABI -> path of the .ko on stdout, empty if it does not build
+build_module() {
+	local abi=$1 d=$BUILD/module-$1 hdr
+	hdr=$(hdr_dir "$abi")
+	[ -e "$REPO/Kbuild" ] || return 0
+	rm -rf "$d"; mkdir -p "$d"
+	# Private copy: the repo may be edited or built concurrently.
+	(cd "$REPO" && tar -cf - --exclude=./.git --exclude=./out --exclude=./tools . ) |
+		tar -xf - -C "$d"
+	if ! make -C "$d" KDIR="$hdr" >"$d/build.log" 2>&1 &&
+	   ! make -C "$hdr" M="$d" modules >>"$d/build.log" 2>&1; then
+		echo "lab: WARNING: module does not build against $abi (see $d/build.log)" >&2
+		return 0
+	fi
+	find "$d" -maxdepth 1 -name 'xen-privcmd-eventfd.ko' | head -1
+}
+
+# dom0 initramfs: busybox + the 9p modules; mounts the root and the lab
+# share, then switch_root to /lab/in/dom0-init.sh.
+build_dom0_initrd() {
+	local abi=$1 out=$2 kv=$1-amd64 d m name
+	d=$(mktemp -d "$BUILD/initrd.XXXX")
+	mkdir -p "$d/bin" "$d/proc" "$d/sys" "$d/dev" "$d/newroot" "$d/modules"
+	cp /bin/busybox "$d/bin/busybox"
+	modprobe -d "$ROOTFS/usr" -S "$kv" --show-depends -a 9p 9pnet_virtio virtio_pci |
+	awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | while read -r m; do
+		name=$(basename "$m"); name=${name%.xz}
+		case $m in *.xz) xz -dc "$m" >"$d/modules/$name";; *) cp "$m" "$d/modules/$name";; esac
+		echo "$name" >>"$d/modules.order"
+	done
+	cat >"$d/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+fail() { echo "XENLAB: FATAL initramfs: $*"; poweroff -f; }
+mount -t proc proc /proc
+mount -t devtmpfs devtmpfs /dev
+for m in $(cat /modules.order); do insmod "/modules/$m" || echo "XENLAB: insmod $m failed"; done
+o=trans=virtio,version=9p2000.L,msize=1048576
+i=0
+until mount -t 9p -o $o,cache=loose,ro rootfs /newroot; do
+	i=$((i + 1)); [ $i -lt 50 ] || fail "cannot mount the 9p root"; sleep 0.2
+done
+mount -t 9p -o $o lab /newroot/lab || fail "cannot mount the lab share"
+umount /proc; umount /dev
+exec switch_root /newroot /lab/in/dom0-init.sh
+EOF
+	chmod +x "$d/init"
+	(cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
+	rm -rf "$d"
+}
+
+write_guest_cfgs() {
+	local dir=$1
+	cat >"$dir/hvm.cfg" <<'EOF'
+name = "xenlab-hvm"
+type = "hvm"
+memory = 192
+vcpus = 2
+kernel = "/tmp/guest/vmlinuz"
+ramdisk = "/tmp/guest/initrd.cpio.gz"
+cmdline = "console=hvc0 loglevel=4 mitigations=off"
+tsc_mode = "native"
+on_crash = "destroy"
+device_model_version = "qemu-xen"
+vga = "none"
+nographic = 1
+serial = "pty"
+vif = []
+disk = []
+EOF
+	cat >"$dir/pvh.cfg" <<'EOF'
+name = "xenlab-pvh"
+type = "pvh"
+memory = 192
+vcpus = 2
+kernel = "/tmp/guest/vmlinuz"
+ramdisk = "/tmp/guest/initrd.cpio.gz"
+cmdline = "console=hvc0 loglevel=4 mitigations=off"
+tsc_mode = "native"
+on_crash = "destroy"
+vif = []
+disk = []
+EOF
+}
+
+# ---------------------------------------------------------------------------
+# One boot per combination.
+# ---------------------------------------------------------------------------
+TOTAL_PASS=0 TOTAL_FAIL=0 TOTAL_SKIP=0
+PROBLEMS=()
+
+# Lines that mean the run is broken even if every test passed.
+OOPS_RE='Oops|BUG:|WARNING:|KASAN|UBSAN|circular locking|inconsistent lock state|lockdep|Kernel panic|general protection fault|Call Trace|domain_crash|crashed on cpu|has crashed|Panic on CPU|Xen BUG|Xen WARN|FATAL TRAP|FATAL PAGE FAULT|segfault at'
+GUEST_INFRA_RE='segfault|Kernel panic|xenlab-agent: FATAL|Oops|BUG:|Attempted to kill init'
+
+run_combo() {
+	local combo=$1 abi dom0 cdir share in out ko qemu_args xen_args dom0_args
+	local virtio_opt="" rc start t list
+	case $combo in
+	pv-6.12) abi=$K612_ABI dom0=pv;;
+	pvh-6.12) abi=$K612_ABI dom0=pvh;;
+	pv-6.1) abi=$K61_ABI dom0=pv;;
+	esac
+	cdir=$WORK/$combo
+	share=$cdir/share
+	in=$share/in
+	out=$share/out
+	rm -rf "$cdir"
+	mkdir -p "$in/tests" "$in/guest" "$out"
+
+	ko=$(build_module "$abi")
+	[ -n "$ko" ] && cp "$ko" "$in/xen-privcmd-eventfd.ko"
+	cp "$BUILD/selftests/"* "$in/tests/" 2>/dev/null
+	rm -rf "$in/tests/lib"
+	if [ "$demo" = 1 ]; then
+		cp "$BUILD/demo/"* "$in/tests/"
+		list="xenlab-demo.sh"
+		cp "$LAB_DIR/demo/xenlab-demo.sh" "$in/tests/"
+	elif [ -n "$tests" ]; then
+		list=$tests
+	else
+		# Every test program; the lab's own smoke test first, so a
+		# broken lab shows before the module tests that depend on it.
+		list=$(make -s -C "$SELFTESTS" list |
+			awk '$0 == "userspace_relay" { print; next } { l = l $0 "\n" }
+			     END { printf "%s", l }')
+	fi
+	for t in $list; do
+		[ -x "$in/tests/$t" ] || [ -e "$SELFTESTS/$t.c" ] ||
+			die "no such test program: $t"
+		echo "$t"
+	done >"$in/tests.list"
+	cp "$LAB_DIR/dom0-init.sh" "$in/"
+	cp "$GUEST_KERNEL" "$in/guest/vmlinuz"
+	cp "$BUILD/guest/initrd.cpio.gz" "$in/guest/"
+	write_guest_cfgs "$in/guest"
+	cat >"$in/lab.env" <<EOF
+XENLAB_COMBO=$combo
+XENLAB_DOM0=$dom0
+XENLAB_PVH=$pvh
+XENLAB_SHELL=$shell
+XENLAB_TEST_ARGS="$test_args"
+XENLAB_TEST_TIMEOUT=${XENLAB_TEST_TIMEOUT:-600}
+EOF
+	build_dom0_initrd "$abi" "$cdir/dom0-initrd.cpio.gz"
+
+	xen_args="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all"
+	xen_args+=" dom0_mem=768M,max:768M dom0_max_vcpus=1 cpuidle=0 noreboot"
+	qemu_args=(-machine q35 -cpu EPYC,+svm,+npt,-monitor -m 2048 -smp 1
+		   -display none -monitor none -no-reboot -nic none)
+	if [ "$dom0" = pvh ]; then
+		# PVH dom0 needs an IOMMU, hence devices behind it; RDTSCP off.
+		xen_args+=" dom0=pvh cpuid=no-rdtscp"
+		qemu_args+=(-device intel-iommu)
+		virtio_opt=",disable-legacy=on,iommu_platform=on"
+	fi
+	dom0_args="console=hvc0 earlyprintk=xen"
+	qemu_args+=(-kernel "$XEN_BIN" -append "$xen_args"
+		-initrd "$LAB_CACHE/kernel-$abi/boot/vmlinuz-$abi-amd64 $dom0_args,$cdir/dom0-initrd.cpio.gz"
+		-fsdev "local,id=fsroot,path=$ROOTFS,security_model=passthrough,readonly=on"
+		-device "virtio-9p-pci,fsdev=fsroot,mount_tag=rootfs$virtio_opt"
+		-fsdev "local,id=fslab,path=$share,security_model=passthrough"
+		-device "virtio-9p-pci,fsdev=fslab,mount_tag=lab$virtio_opt")
+
+	log "$combo: booting Xen + $dom0 dom0 ($abi), tests: $(tr '\n' ' ' <"$in/tests.list")"
+	start=$SECONDS
+	if [ "$shell" = 1 ]; then
+		qemu-system-x86_64 "${qemu_args[@]}" -serial mon:stdio
+		return 0
+	fi
+	timeout -k 10 "$boot_timeout" qemu-system-x86_64 "${qemu_args[@]}" -serial stdio \
+		</dev/null 2>&1 | tee "$cdir/serial.log" |
+		grep --line-buffered -a 'XENLAB:' | sed -u "s/^.*XENLAB: /lab: $combo: /"
+	rc=${PIPESTATUS[0]}
+	log "$combo: QEMU exited ($rc) after $((SECONDS - start)) s"
+	analyze "$combo" "$rc" "$cdir" "$out" "$in/tests.list"
+}
+
+# analyze COMBO QEMU_RC CDIR OUT LIST: print TAP, tally, find problems.
+analyze() {
+	local combo=$1 qrc=$2 cdir=$3 out=$4 list=$5
+	local t rc tap p f s pass=0 fail=0 skip=0 totals lines
+	echo "# ===== $combo ====="
+	while read -r t; do
+		tap=$out/tap/$t.tap
+		rc=$(awk -v t="$t" '$1 == t { print $2 }' "$out/results" 2>/dev/null)
+		echo "# ----- $combo: $t (exit ${rc:-none}) -----"
+		if [ ! -x "$BUILD/selftests/$t" ] && [ "$demo" = 0 ]; then
+			echo "not ok - $t: does not build (see $BUILD/selftests.log)"
+			fail=$((fail + 1))
+			continue
+		fi
+		[ -e "$tap" ] && cat "$tap"
+		totals=$(grep -a '^# Totals:' "$tap" 2>/dev/null | tail -1)
+		if [ -n "$totals" ]; then
+			p=$(sed -n 's/.* pass:\([0-9]*\).*/\1/p' <<<"$totals")
+			f=$(sed -n 's/.* fail:\([0-9]*\).*/\1/p' <<<"$totals")
+			s=$(sed -n 's/.* skip:\([0-9]*\).*/\1/p' <<<"$totals")
+			local xf xp e
+			xf=$(sed -n 's/.* xfail:\([0-9]*\).*/\1/p' <<<"$totals")
+			xp=$(sed -n 's/.* xpass:\([0-9]*\).*/\1/p' <<<"$totals")
+			e=$(sed -n 's/.* error:\([0-9]*\).*/\1/p' <<<"$totals")
+			pass=$((pass + p + ${xf:-0}))
+			fail=$((fail + f + ${xp:-0} + ${e:-0}))
+			skip=$((skip + s))
+			if [ "${rc:-x}" != 0 ] && [ "${rc:-x}" != 4 ] && [ $((f + ${xp:-0} + ${e:-0})) = 0 ]; then
+				fail=$((fail + 1))
+				echo "not ok - $t exited $rc without a failed test (crash or timeout?)"
+			fi
+		elif [ "${rc:-}" = 4 ]; then
+			skip=$((skip + 1))
+		elif [ "${rc:-}" = 0 ] && [ "$demo" = 1 ]; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			echo "not ok - $t: no TAP totals (exit ${rc:-none}: not run, crash or timeout)"
+		fi
+	done <"$list"
+
+	[ "$qrc" = 124 ] || [ "$qrc" = 137 ] &&
+		PROBLEMS+=("$combo: TIMEOUT: QEMU killed after ${boot_timeout}s (see $cdir/serial.log)")
+	grep -qa 'XENLAB: done' "$cdir/serial.log" ||
+		PROBLEMS+=("$combo: dom0 did not reach the end of its script (see $cdir/serial.log)")
+	if [ -s "$out/status" ]; then
+		while read -r lines; do
+			PROBLEMS+=("$combo: INFRA (guest side, not a module failure): $lines")
+		done <"$out/status"
+	fi
+	for f in "$out"/console/guest-*.log; do
+		[ -e "$f" ] || continue
+		lines=$(grep -aE "$GUEST_INFRA_RE" "$f" | head -5)
+		[ -n "$lines" ] &&
+			PROBLEMS+=("$combo: INFRA: guest console $(basename "$f"): $lines")
+	done
+	# Kernel/Xen reports during the run: serial log from the test-start marker.
+	lines=$( (sed -n '/XENLAB: tests start/,$p' "$cdir/serial.log"
+		  sed -n '/XENLAB: tests start/,$p' "$out/dmesg.txt" 2>/dev/null) |
+		grep -aE "$OOPS_RE" | sort -u | head -40)
+	[ -n "$lines" ] && PROBLEMS+=("$combo: kernel/Xen report during the run:
+$lines")
+
+	echo "# $combo: $pass passed, $fail failed, $skip skipped"
+	TOTAL_PASS=$((TOTAL_PASS + pass))
+	TOTAL_FAIL=$((TOTAL_FAIL + fail))
+	TOTAL_SKIP=$((TOTAL_SKIP + skip))
+}
+
+build_common
+for c in $combos; do
+	run_combo "$c"
+done
+[ "$shell" = 1 ] && exit 0
+
+rc=0
+if [ ${#PROBLEMS[@]} -gt 0 ]; then
+	echo "# ===== problems ====="
+	for p in "${PROBLEMS[@]}"; do
+		echo "$p" | sed 's/^/# /'
+	done
+	rc=1
+	# A broken boot with no failed test must still count as a failure.
+	[ "$TOTAL_FAIL" = 0 ] && TOTAL_FAIL=${#PROBLEMS[@]}
+fi
+[ "$TOTAL_FAIL" -gt 0 ] && rc=1
+log "total time $((SECONDS - T0)) s"
+summary="$TOTAL_PASS passed, $TOTAL_FAIL failed"
+[ "$TOTAL_SKIP" -gt 0 ] && summary+=", $TOTAL_SKIP skipped"
+echo "$summary" >"$WORK/summary.txt"
+echo "$summary"
+exit $rc
