@@ -32,3 +32,13 @@ demo:
 	tools/testing/xen-lab/demo.sh
 
 .PHONY: lab-setup lab-check demo
+
+# Build matrix and static checks (scripts/matrix, Documentation/build.md).
+# Each prints "N passed, N failed" and writes out/{matrix,static}.tally.
+matrix:
+	scripts/matrix/matrix.sh
+
+static:
+	scripts/matrix/static.sh
+
+.PHONY: matrix static

@@ -19,6 +19,7 @@ MC=${XDG_CACHE_HOME:-$HOME/.cache}/xen-privcmd-eventfd/matrix
 OUT=${OUT:-$REPO/out}
 JOBS=${JOBS:-2}		# the machine's 2 cores are shared with the Xen lab
 APT_SETUP=$REPO/scripts/apt-setup.sh
+SRC=${SRC:-$REPO}		# the tree under test (a broken copy to prove red)
 
 # The kernels of the matrix (Debian ABI names; see Documentation/build.md).
 K510=5.10.0-32-amd64			# bullseye
@@ -89,6 +90,23 @@ step_reason() {
 	r=$(grep -m1 -E 'error:|warning:|ERROR:|WARNING:|CHECK:|Error [0-9]' "$1" |
 		sed 's/^[[:space:]]*//' | cut -c1-160)
 	echo "${r:-exit status non-zero}"
+}
+
+# copy_src DIR: the module sources as they are now (tracked or not, without
+# build products), so concurrent builds never share object files
+copy_src() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	tar -C "$SRC" -c --exclude=.git --exclude=./out --exclude='*.o' \
+		--exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod*' \
+		--exclude=Module.symvers --exclude=modules.order \
+		Makefile Kbuild drivers include | tar -C "$1" -x
+}
+
+# A build log with any compiler or modpost diagnostic fails the step, also
+# when make succeeded (modpost warnings are not errors by default).
+log_clean() {
+	! grep -E -q '(warning|error):|WARNING:|ERROR:' "$1"
 }
 
 # ---- apt --------------------------------------------------------------------

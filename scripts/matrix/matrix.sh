@@ -15,7 +15,6 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/trees.sh"
 
-SRC=${SRC:-$REPO}
 ONLY=("$@")
 
 wanted() {
@@ -23,23 +22,6 @@ wanted() {
 	[ ${#ONLY[@]} = 0 ] && return 0
 	for p in "${ONLY[@]}"; do [[ $1 == *$p* ]] && return 0; done
 	return 1
-}
-
-# copy_src DIR: the module sources as they are now (tracked or not, without
-# build products), so concurrent builds never share object files
-copy_src() {
-	rm -rf "$1"
-	mkdir -p "$1"
-	tar -C "$SRC" -c --exclude=.git --exclude=./out --exclude='*.o' \
-		--exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod*' \
-		--exclude=Module.symvers --exclude=modules.order \
-		Makefile Kbuild drivers include | tar -C "$1" -x
-}
-
-# A build log with any compiler or modpost diagnostic fails the step, also
-# when make succeeded (modpost warnings are not errors by default).
-log_clean() {
-	! grep -E -q '(warning|error):|WARNING:|ERROR:' "$1"
 }
 
 # build NAME KO_ARCH VERMAGIC_PREFIX MAKE_ARGS...: one module build
