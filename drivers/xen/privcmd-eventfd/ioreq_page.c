@@ -13,7 +13,10 @@
  * module points the PTE of a private vmalloc() page at it with a foreign
  * mmu_update, and puts the original PTE back on unmap.
  */
+#define pr_fmt(fmt) "xen-privcmd-eventfd: " fmt
+
 #include <linux/mm.h>
+#include <linux/printk.h>
 #include <linux/vmalloc.h>
 
 #include <xen/features.h>
@@ -40,9 +43,13 @@ static int acquire_ioreq_frame(domid_t dom, u32 id, xen_pfn_t *frame)
 		.nr_frames = 1,
 	};
 
+	int rc;
+
 	set_xen_guest_handle(xdata.frame_list, frame);
-	return pe_errno_from_xen(HYPERVISOR_memory_op(XENMEM_acquire_resource,
-						      &xdata));
+	rc = HYPERVISOR_memory_op(XENMEM_acquire_resource, &xdata);
+	if (rc)
+		pr_debug("d%u ioreq server %u: acquire_resource: %d\n", dom, id, rc);
+	return pe_errno_from_xen(rc);
 }
 
 static int map_xlate(struct ioreq_page *ip, domid_t dom, u32 id)
@@ -98,14 +105,19 @@ static int pv_set_kernel_pte(void *va, u64 pteval, domid_t dom)
 	int rc;
 
 	ptep = lookup_address((unsigned long)va, &level);
-	if (!ptep || level != PG_LEVEL_4K)
+	if (!ptep || level != PG_LEVEL_4K) {
+		pr_debug("no 4K PTE for %p (level %u)\n", va, level);
 		return -EFAULT;
+	}
 
 	u.ptr = arbitrary_virt_to_machine(ptep).maddr | MMU_NORMAL_PT_UPDATE;
 	u.val = pteval;
 	rc = HYPERVISOR_mmu_update(&u, 1, NULL, dom);
-	if (rc)
+	if (rc) {
+		pr_debug("mmu_update(%#llx, %#llx, d%u): %d\n",
+			 (unsigned long long)u.ptr, (unsigned long long)u.val, dom, rc);
 		return pe_errno_from_xen(rc);
+	}
 
 	/* Other CPUs may still cache the vmalloc() mapping of @va. */
 	HYPERVISOR_mmuext_op(&flush, 1, NULL, DOMID_SELF);

@@ -277,19 +277,26 @@ static int port_bind_owned(struct ioreq_port *p)
 	int irq, rc;
 
 	/* Xen fills vp_eport in when the server is enabled. */
-	if (!bind.remote_port)
+	if (!bind.remote_port) {
+		pr_debug("d%u vcpu %u: no vp_eport, server not enabled?\n",
+			 srv->dom, p->vcpu);
 		return -EINVAL;
+	}
 
 	rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bind);
-	if (rc == -EINVAL)
-		return -EBUSY;	/* someone else has bound it */
-	if (rc)
-		return pe_errno_from_xen(rc);
+	if (rc) {
+		pr_debug("d%u vcpu %u: bind_interdomain(%u): %d\n", srv->dom,
+			 p->vcpu, bind.remote_port, rc);
+		/* Xen says EINVAL when the port is not unbound any more. */
+		return rc == -EINVAL ? -EBUSY : pe_errno_from_xen(rc);
+	}
 
 	p->port = bind.local_port;
 	irq = bind_evtchn_to_irqhandler_lateeoi(p->port, ioreq_port_interrupt,
 						0, p->name, p);
 	if (irq < 0) {
+		pr_debug("d%u vcpu %u: bind port %u: %d\n", srv->dom, p->vcpu,
+			 p->port, irq);
 		/* Unless the failed bind already closed it, close it here. */
 		if (evtchn_connects(p->port, srv->dom, bind.remote_port)) {
 			close.port = p->port;
