@@ -11,10 +11,12 @@
 
 FIXTURE(dev) {
 	int pe, dom;
+	struct xl_server s;	/* destroyed by teardown whatever a test did */
 };
 
 FIXTURE_SETUP(dev)
 {
+	memset(&self->s, 0, sizeof(self->s));
 	self->pe = pe_open();
 	if (self->pe < 0)
 		SKIP(return, "%s: %s (module not loaded)", PE_DEV, strerror(errno));
@@ -25,6 +27,7 @@ FIXTURE_TEARDOWN(dev)
 {
 	if (self->pe >= 0)
 		close(self->pe);
+	xl_server_destroy(&self->s);
 }
 
 TEST_F(dev, version_and_features)
@@ -100,7 +103,7 @@ static int sh(const char *cmd)
 TEST_F(dev, unload_with_live_registrations)
 {
 	const char *ko = getenv("XENLAB_MODULE");
-	struct xl_server s = { 0 };
+	struct xl_server *s = &self->s;
 	struct privcmd_irqfd irqfd = { .size = 4 };
 	uint32_t op = 0;
 	char cmd[512];
@@ -112,9 +115,9 @@ TEST_F(dev, unload_with_live_registrations)
 		SKIP(return, "no lab guest (XENLAB_GUEST_DOMID unset)");
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ASSERT_GE(efd, 0);
-	ASSERT_EQ(0, pe_server_setup(&s, self->dom));
-	ASSERT_EQ(0, pe_attach(self->pe, self->dom, s.id, s.vcpus, -1));
-	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, s.id, PE_NOTIFY, 4, efd, 0, 0));
+	ASSERT_EQ(0, pe_server_setup(s, self->dom));
+	ASSERT_EQ(0, pe_attach(self->pe, self->dom, s->id, s->vcpus, -1));
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, s->id, PE_NOTIFY, 4, efd, 0, 0));
 	irqfd.fd = efd;
 	irqfd.dm_op = (uintptr_t)&op;
 	irqfd.dom = self->dom;
@@ -124,18 +127,17 @@ TEST_F(dev, unload_with_live_registrations)
 	close(self->pe);
 	self->pe = -1;
 	ASSERT_EQ(0, sh("rmmod xen_privcmd_eventfd"));
-	snprintf(cmd, sizeof(cmd), "insmod %s", ko);
+	snprintf(cmd, sizeof(cmd), "insmod %s dyndbg=+p", ko);
 	ASSERT_EQ(0, sh(cmd));
 
 	pe2 = pe_open();
 	ASSERT_GE(pe2, 0);
-	ASSERT_EQ(0, pe_attach(pe2, self->dom, s.id, s.vcpus, -1));
-	ASSERT_EQ(0, pe_ioeventfd(pe2, self->dom, s.id, PE_NOTIFY, 4, efd, 0, 0));
+	ASSERT_EQ(0, pe_attach(pe2, self->dom, s->id, s->vcpus, -1));
+	ASSERT_EQ(0, pe_ioeventfd(pe2, self->dom, s->id, PE_NOTIFY, 4, efd, 0, 0));
 	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0, 10, -1,
 				    PE_GUEST_TIMEOUT_MS, NULL));
 	EXPECT_EQ(10, efd_take(efd));
 	close(pe2);
-	xl_server_destroy(&s);
 	close(efd);
 }
 

@@ -46,6 +46,8 @@ FIXTURE(owned) {
 
 FIXTURE_SETUP(owned)
 {
+	int rc;
+
 	memset(&self->s, 0, sizeof(self->s));
 	self->pe = self->dmfd = self->efd = -1;
 	self->dom = xl_guest_domid();
@@ -60,8 +62,11 @@ FIXTURE_SETUP(owned)
 	ASSERT_GE(self->dmfd, 0);
 	ASSERT_GE(self->efd, 0);
 	ASSERT_EQ(0, pe_server_setup(&self->s, self->dom));
-	ASSERT_EQ(0, pe_attach(self->pe, self->dom, self->s.id, self->s.vcpus,
-			       self->dmfd));
+	/* Teardown does not run after a failed setup: clean up here. */
+	rc = pe_attach(self->pe, self->dom, self->s.id, self->s.vcpus, self->dmfd);
+	if (rc)
+		xl_server_destroy(&self->s);
+	ASSERT_EQ(0, rc);
 }
 
 FIXTURE_TEARDOWN(owned)
@@ -394,6 +399,8 @@ FIXTURE(owned_nodm) {
 
 FIXTURE_SETUP(owned_nodm)
 {
+	int rc;
+
 	memset(&self->s, 0, sizeof(self->s));
 	self->pe = -1;
 	self->dom = xl_guest_domid();
@@ -403,7 +410,10 @@ FIXTURE_SETUP(owned_nodm)
 	if (self->pe < 0)
 		SKIP(return, "%s: %s (module not loaded)", PE_DEV, strerror(errno));
 	ASSERT_EQ(0, pe_server_setup(&self->s, self->dom));
-	ASSERT_EQ(0, pe_attach(self->pe, self->dom, self->s.id, self->s.vcpus, -1));
+	rc = pe_attach(self->pe, self->dom, self->s.id, self->s.vcpus, -1);
+	if (rc)
+		xl_server_destroy(&self->s);
+	ASSERT_EQ(0, rc);
 }
 
 FIXTURE_TEARDOWN(owned_nodm)

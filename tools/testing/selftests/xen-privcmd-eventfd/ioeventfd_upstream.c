@@ -48,6 +48,8 @@ FIXTURE(upstream) {
 
 FIXTURE_SETUP(upstream)
 {
+	int rc;
+
 	memset(&self->s, 0, sizeof(self->s));
 	self->pe = self->efd = -1;
 	self->acking = 0;
@@ -62,11 +64,17 @@ FIXTURE_SETUP(upstream)
 	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ASSERT_GE(self->efd, 0);
 	ASSERT_EQ(0, pe_server_setup(&self->s, self->dom));
-	ASSERT_EQ(0, xl_server_bind_ports(&self->s));
-
+	/* Teardown does not run after a failed setup: clean up here. */
 	self->ack.xce = self->s.xce;
 	self->ack.stop = 0;
-	ASSERT_EQ(0, pthread_create(&self->acker, NULL, acker_fn, &self->ack));
+	rc = xl_server_bind_ports(&self->s);
+	if (!rc) {
+		self->ack.xce = self->s.xce;
+		rc = -pthread_create(&self->acker, NULL, acker_fn, &self->ack);
+	}
+	if (rc)
+		xl_server_destroy(&self->s);
+	ASSERT_EQ(0, rc);
 	self->acking = 1;
 
 	memset(&self->req, 0, sizeof(self->req));

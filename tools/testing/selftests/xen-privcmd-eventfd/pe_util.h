@@ -48,7 +48,8 @@ static inline int pe_open(void)
 	if (fd >= 0 || errno != ENOENT || !ko || !*ko)
 		return fd;
 	snprintf(cmd, sizeof(cmd),
-		 "modprobe xen-privcmd 2>/dev/null; insmod %s 2>/dev/null", ko);
+		 "modprobe xen-privcmd 2>/dev/null; insmod %s dyndbg=+p 2>/dev/null",
+		 ko);
 	if (system(cmd) == -1)
 		return -1;
 	return open(PE_DEV, O_RDWR | O_CLOEXEC);
@@ -187,6 +188,9 @@ static inline int pe_server_setup(struct xl_server *s, int dom)
 		rc = xl_server_map_pio(s, XL_PIO_BASE, XL_PIO_END);
 	if (!rc)
 		rc = xl_server_enable(s);
+	/* Xen keeps at most 8 servers per domain: never leak one. */
+	if (rc)
+		xl_server_destroy(s);
 	return rc;
 }
 
