@@ -92,7 +92,11 @@ static void unmap_xlate(struct ioreq_page *ip)
 }
 
 #ifdef CONFIG_XEN_PV
-/* Point the kernel PTE of @va at machine address @pteval (owner @dom). */
+/*
+ * Point the kernel PTE of @va at machine address @pteval, a frame owned by
+ * @dom. The frame is a machine frame even when @dom is translated (the
+ * ioreq page is not in the guest's p2m), so Xen must not translate it.
+ */
 static int pv_set_kernel_pte(void *va, u64 pteval, domid_t dom)
 {
 	struct mmu_update u;
@@ -110,7 +114,9 @@ static int pv_set_kernel_pte(void *va, u64 pteval, domid_t dom)
 		return -EFAULT;
 	}
 
-	u.ptr = arbitrary_virt_to_machine(ptep).maddr | MMU_NORMAL_PT_UPDATE;
+	u.ptr = arbitrary_virt_to_machine(ptep).maddr |
+		(dom == DOMID_SELF ? MMU_NORMAL_PT_UPDATE :
+				     MMU_PT_UPDATE_NO_TRANSLATE);
 	u.val = pteval;
 	rc = HYPERVISOR_mmu_update(&u, 1, NULL, dom);
 	if (rc) {
