@@ -42,3 +42,11 @@ static:
 	scripts/matrix/static.sh
 
 .PHONY: matrix static
+
+# Everything: matrix + static checks + lab kselftests on every combination,
+# summed into one "N passed, N failed" line (scripts/check.sh). This is the
+# project's test command; .ci/run calls it.
+check:
+	scripts/check.sh
+
+.PHONY: check
