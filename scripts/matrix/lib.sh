@@ -73,17 +73,6 @@ tally_end() {
 	[ $FAIL = 0 ]
 }
 
-# step NAME CMD...: run CMD with its output in $LOGDIR/NAME.log, one result line
-step() {
-	local name=$1 log=$LOGDIR/$1.log
-	shift
-	if "$@" >"$log" 2>&1; then
-		ok "$name"
-	else
-		not_ok "$name" "$(step_reason "$log")" "$log"
-	fi
-}
-
 # The first error/warning of a log, as the reason of a failed step.
 step_reason() {
 	local r

@@ -29,10 +29,14 @@ build() {
 	local name=$1 karch=$2 vm=$3 log=$LOGDIR/$1.log kdir b ko
 	shift 3
 	wanted "$name" || return 0
-	if ! kdir=$("tree_${name#build-}" 2>"$log"); then
-		not_ok "$name" "tree preparation failed: $(tail -n1 "$log")" "$log"
+	# tree preparation (download, modules_prepare) logs apart: its
+	# warnings are the kernel's, not ours
+	if ! kdir=$("tree_${name#build-}" 2>"$LOGDIR/$name.prep.log"); then
+		not_ok "$name" "tree preparation failed: $(tail -n1 "$LOGDIR/$name.prep.log")" \
+			"$LOGDIR/$name.prep.log"
 		return
 	fi
+	: >"$log"
 	b=$LOGDIR/$name
 	copy_src "$b"
 	if ! make -C "$b" KDIR="$kdir" W=1 KCFLAGS=-Werror -j"$JOBS" "$@" modules \
@@ -62,8 +66,8 @@ selftests() {
 		not_ok "$name" "$d/Makefile missing"
 		return
 	fi
-	if ! src=$(src72 2>"$log"); then
-		not_ok "$name" "linux-source-7.2 unpack failed" "$log"
+	if ! src=$(src72 2>"$LOGDIR/$name.prep.log"); then
+		not_ok "$name" "linux-source-7.2 unpack failed" "$LOGDIR/$name.prep.log"
 		return
 	fi
 	rm -rf "$LOGDIR/selftests"
@@ -112,8 +116,8 @@ dkms_step() {
 		not_ok "$name" "no PACKAGE_VERSION in $SRC/dkms.conf"
 		return
 	fi
-	if ! kdir=$("tree_$1" 2>"$log"); then
-		not_ok "$name" "tree preparation failed" "$log"
+	if ! kdir=$("tree_$1" 2>"$LOGDIR/$name.prep.log"); then
+		not_ok "$name" "tree preparation failed" "$LOGDIR/$name.prep.log"
 		return
 	fi
 	if dkms_one "$kver" "$kdir" >>"$log" 2>&1; then

@@ -34,10 +34,13 @@ wanted() {
 sparse_step() {
 	local name=sparse-$1 log=$LOGDIR/sparse-$1.log kdir b want got checker
 	wanted "$name" || return 0
-	if ! kdir=$("tree_$1" 2>"$log") || ! checker=$("$2" 2>>"$log"); then
-		not_ok "$name" "tree or sparse preparation failed" "$log"
+	# preparation output (kernel and sparse builds) is not ours: apart
+	if ! kdir=$("tree_$1" 2>"$LOGDIR/$name.prep.log") ||
+	   ! checker=$("$2" 2>>"$LOGDIR/$name.prep.log"); then
+		not_ok "$name" "tree or sparse preparation failed" "$LOGDIR/$name.prep.log"
 		return
 	fi
+	: >"$log"
 	b=$LOGDIR/$name
 	copy_src "$b"
 	if ! make -C "$b" KDIR="$kdir" C=2 CHECK="$checker" W=1 KCFLAGS=-Werror \
