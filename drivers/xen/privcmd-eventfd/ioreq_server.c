@@ -41,9 +41,6 @@ static_assert(sizeof(struct ioreq) == 32);
 static_assert(offsetof(struct ioreq, vp_eport) == 24);
 static_assert(offsetof(struct ioreq, type) == IOREQ_FLAGS_OFFSET + 1);
 
-/* The privcmd driver's file operations identify its mappings. */
-extern const struct file_operations xen_privcmd_fops;
-
 static u8 *ioreq_flags(struct ioreq *req)
 {
 	return (u8 *)req + IOREQ_FLAGS_OFFSET;
@@ -128,7 +125,10 @@ static bool ioreq_claim(struct ioreq *req, u8 ready_flags)
 /* Complete a claimed request and wake the vCPU. */
 static void ioreq_respond(struct ioreq_port *p, struct ioreq *req, u8 flags)
 {
-	/* The response must be visible before Xen can see IORESP_READY. */
+	/*
+	 * The response must be visible before Xen can see IORESP_READY;
+	 * pairs with Xen's read barrier after it reads the state.
+	 */
 	smp_store_release(ioreq_flags(req),
 			  with_state(flags, STATE_IORESP_READY));
 	notify_remote_via_evtchn(p->port);
@@ -183,6 +183,7 @@ static enum ioreq_outcome ioreq_serve(struct ioreq_port *p)
 	now.flags = s.flags;
 	ioreq_snap_fields(req, &now);
 	if (!ioreq_snap_equal(&s, &now)) {
+		/* Give it back; pairs with the acquire in ioreq_snap_read(). */
 		smp_store_release(ioreq_flags(req), s.flags);
 		goto out;
 	}
@@ -382,6 +383,7 @@ static void ioreq_server_flush(struct ioreq_server *srv)
 
 	for (i = 0; i < srv->vcpus; i++) {
 		struct ioreq *req = &srv->page.ioreq[i];
+		/* Pairs with Xen's write barrier before it publishes READY. */
 		u8 flags = smp_load_acquire(ioreq_flags(req));
 		u8 state = flags & IOREQ_STATE_MASK;
 

@@ -48,10 +48,10 @@ struct seq_file;
  * @node: in the global list shown in debugfs; protected by pe_files_lock
  */
 struct pe_file {
-	struct mutex lock;
+	struct mutex lock;		/* protects servers, restrict_dom, irqfd changes */
 	struct list_head servers;
 	struct list_head irqfds;
-	spinlock_t irqfd_lock;
+	spinlock_t irqfd_lock;		/* protects irqfds against the wakeup */
 	int restrict_dom;
 	struct list_head node;
 };
@@ -172,6 +172,9 @@ struct ioeventfd_key {
 	u32 len;
 	u32 space;
 };
+
+/* privcmd's file operations (exported, declared in no public header). */
+extern const struct file_operations xen_privcmd_fops;
 
 /* main.c */
 int pe_check_domain(struct pe_file *pf, domid_t dom);

@@ -262,7 +262,8 @@ struct privcmd_eventfd_irqfd {
 	__u32 reserved;
 };
 
-#define PRIVCMD_EVENTFD_IOC_MAGIC	0xB7
+/* Free in Documentation/userspace-api/ioctl/ioctl-number.rst (7.2). */
+#define PRIVCMD_EVENTFD_IOC_MAGIC	0xBB
 
 /** PRIVCMD_EVENTFD_IOC_VERSION - query ABI version and features */
 #define PRIVCMD_EVENTFD_IOC_VERSION \
