@@ -41,9 +41,7 @@ TEST_F(dev, version_and_features)
 	EXPECT_TRUE(v.features & PRIVCMD_EVENTFD_FEAT_UPSTREAM);
 	EXPECT_TRUE(v.features & PRIVCMD_EVENTFD_FEAT_SERVER);
 	EXPECT_TRUE(v.features & PRIVCMD_EVENTFD_FEAT_RESTRICT);
-#if defined(__x86_64__) || defined(__i386__)
-	EXPECT_TRUE(v.features & PRIVCMD_EVENTFD_FEAT_PIO);
-#endif
+	EXPECT_EQ(pe_arch_has_pio(), !!(v.features & PRIVCMD_EVENTFD_FEAT_PIO));
 	EXPECT_EQ(0, v.reserved[0] | v.reserved[1]);
 	EXPECT_EQ(-EFAULT, pe_ioctl(self->pe, PRIVCMD_EVENTFD_IOC_VERSION, NULL));
 }

@@ -49,7 +49,9 @@ FIXTURE_SETUP(owned)
 	int rc;
 
 	memset(&self->s, 0, sizeof(self->s));
-	self->pe = self->dmfd = self->efd = -1;
+	self->pe = -1;
+	self->dmfd = -1;
+	self->efd = -1;
 	self->dom = xl_guest_domid();
 	if (self->dom < 0)
 		SKIP(return, "no lab guest (XENLAB_GUEST_DOMID unset)");
@@ -82,16 +84,15 @@ FIXTURE_TEARDOWN(owned)
 }
 
 /* Let the device model serve until the guest's accesses are done. */
-static int dm_until_guest_done(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(owned) *self, struct dm_log *log,
-			       uint64_t *result)
+static int dm_until_guest_done(int pe, struct xl_server *s, int dmfd,
+			       struct dm_log *log, uint64_t *result)
 {
 	uint64_t deadline = xl_now_us() + PE_GUEST_TIMEOUT_MS * 1000ull;
 	int rc;
 
 	for (;;) {
-		pe_dm_serve(self->pe, &self->s, self->dmfd, 50, dm_cb, log);
-		rc = xl_guest_wait(self->dom, 50, result);
+		pe_dm_serve(pe, s, dmfd, 50, dm_cb, log);
+		rc = xl_guest_wait(s->domid, 50, result);
 		if (rc != -ETIMEDOUT || xl_now_us() > deadline)
 			return rc;
 	}
@@ -132,7 +133,7 @@ TEST_F(owned, other_value_goes_to_device_model)
 				  self->efd, PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DATAMATCH,
 				  0));
 	ASSERT_EQ(0, xl_guest_write_start(self->dom, 0, PE_NOTIFY, 4, 1, 20, -1));
-	ASSERT_EQ(0, dm_until_guest_done(_metadata, self, &log, NULL));
+	ASSERT_EQ(0, dm_until_guest_done(self->pe, &self->s, self->dmfd, &log, NULL));
 	EXPECT_EQ(20, log.writes);
 	EXPECT_EQ(PE_NOTIFY, log.last_addr);
 	EXPECT_EQ(1, log.last_data);
@@ -146,7 +147,7 @@ TEST_F(owned, size_must_match)
 	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
 				  self->efd, 0, 0));
 	ASSERT_EQ(0, xl_guest_write_start(self->dom, 0, PE_NOTIFY, 2, 0, 10, -1));
-	ASSERT_EQ(0, dm_until_guest_done(_metadata, self, &log, NULL));
+	ASSERT_EQ(0, dm_until_guest_done(self->pe, &self->s, self->dmfd, &log, NULL));
 	EXPECT_EQ(10, log.writes);
 	EXPECT_EQ(2, log.last_size);
 	EXPECT_EQ(0, efd_take(self->efd));
@@ -160,7 +161,7 @@ TEST_F(owned, reads_go_to_device_model)
 	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
 				  self->efd, 0, 0));
 	ASSERT_EQ(0, xl_guest_read_start(self->dom, 0, PE_NOTIFY, 4));
-	ASSERT_EQ(0, dm_until_guest_done(_metadata, self, &log, &value));
+	ASSERT_EQ(0, dm_until_guest_done(self->pe, &self->s, self->dmfd, &log, &value));
 	EXPECT_EQ(1, log.reads);
 	EXPECT_EQ(DM_READ_VALUE & 0xffffffff, value);
 	EXPECT_EQ(0, efd_take(self->efd));
@@ -184,7 +185,7 @@ TEST_F(owned, mmio_registration_ignores_pio)
 	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, XL_PIO_BASE, 2,
 				  self->efd, 0, 0));
 	ASSERT_EQ(0, xl_guest_write_start(self->dom, 1, XL_PIO_BASE, 2, 0, 5, -1));
-	ASSERT_EQ(0, dm_until_guest_done(_metadata, self, &log, NULL));
+	ASSERT_EQ(0, dm_until_guest_done(self->pe, &self->s, self->dmfd, &log, NULL));
 	EXPECT_EQ(5, log.writes);
 	EXPECT_EQ(0, efd_take(self->efd));
 }
@@ -223,7 +224,7 @@ TEST_F(owned, deassign_stops_signalling)
 					PE_NOTIFY, 4, self->efd, de | dm, 0));
 
 	ASSERT_EQ(0, xl_guest_write_start(self->dom, 0, PE_NOTIFY, 4, 0, 5, -1));
-	ASSERT_EQ(0, dm_until_guest_done(_metadata, self, &log, NULL));
+	ASSERT_EQ(0, dm_until_guest_done(self->pe, &self->s, self->dmfd, &log, NULL));
 	EXPECT_EQ(5, log.writes);
 	EXPECT_EQ(0, efd_take(self->efd));
 }

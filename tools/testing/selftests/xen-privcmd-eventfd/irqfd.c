@@ -70,7 +70,9 @@ FIXTURE(irqfd) {
 
 FIXTURE_SETUP(irqfd)
 {
-	self->pe = self->hi = self->lo = -1;
+	self->pe = -1;
+	self->hi = -1;
+	self->lo = -1;
 	self->dom = xl_guest_domid();
 	if (self->dom < 0)
 		SKIP(return, "no lab guest (XENLAB_GUEST_DOMID unset)");
@@ -261,7 +263,8 @@ FIXTURE_SETUP(evtchn)
 	uint32_t remote;
 	int rc;
 
-	self->pe = self->efd = -1;
+	self->pe = -1;
+	self->efd = -1;
 	self->xce = NULL;
 	self->dom = variant->pvh ? xl_pvh_domid() : xl_guest_domid();
 	if (self->dom < 0)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <xen/privcmd-eventfd.h>
@@ -100,6 +101,15 @@ static inline int pe_complete(int fd, uint16_t dom, uint32_t id,
 	};
 
 	return pe_ioctl(fd, PRIVCMD_EVENTFD_IOC_COMPLETE, &req);
+}
+
+/* Port I/O exists on x86 only. */
+static inline int pe_arch_has_pio(void)
+{
+	struct utsname u;
+
+	return !uname(&u) && (!strcmp(u.machine, "x86_64") ||
+			      (u.machine[0] == 'i' && !strcmp(u.machine + 2, "86")));
 }
 
 static inline uint64_t pe_features(int fd)
@@ -208,7 +218,7 @@ static inline int pe_debugfs_has(const char *needle)
 	if (n < 0)
 		return -1;
 	buf[n] = 0;
-	return strstr(buf, needle) != NULL;
+	return !!strstr(buf, needle);
 }
 
 #endif /* PE_UTIL_H */
