@@ -51,23 +51,37 @@ say "toolstack up"
 mkdir -p /tmp/guest
 cp "$IN/guest/"* /tmp/guest/
 
+# domid of the guest named $1, from xenstore (see guest_ready).
+domid_of() {
+	local d
+	for d in $(xenstore-list /local/domain 2>/dev/null); do
+		[ "$(xenstore-read "/local/domain/$d/name" 2>/dev/null)" = "$1" ] &&
+			{ echo "$d"; return 0; }
+	done
+	return 1
+}
+
 guest_ready() {	# guest_ready NAME TIMEOUT_S -> domid on stdout
-	local name=$1 t=$2 id i
-	id=$(xl domid "$name" 2>/dev/null) || return 1
-	for ((i = 0; i < t * 2; i++)); do
-		if xenstore-read "/local/domain/$id/data/xenlab/ready" >/dev/null 2>&1; then
-			echo "$id"
-			return 0
+	local name=$1 t=$2 id="" i
+	# xenstore-* only, no xl: under a PVH dom0 (TCG) `xl domid` was seen
+	# to die of a libc #GP, and to hang, while the guests were fine.
+	for ((i = 1; i <= t * 2; i++)); do
+		[ -n "$id" ] || id=$(domid_of "$name") || id=""
+		if [ -n "$id" ]; then
+			xenstore-read "/local/domain/$id/data/xenlab/ready" >/dev/null 2>&1 &&
+				{ echo "$id"; return 0; }
+			xenstore-read "/local/domain/$id/name" >/dev/null 2>&1 ||
+				return 1	# the guest is gone
 		fi
-		xl domid "$name" >/dev/null 2>&1 || return 1	# died
+		[ $((i % 60)) = 0 ] && say "waiting for $name ($((i / 2))s)"
 		sleep 0.5
 	done
 	return 1
 }
 
 t0=$(now)
-xl create -q /tmp/guest/hvm.cfg || status "GUEST-CREATE-FAILED hvm"
-[ "$XENLAB_PVH" = 1 ] && { xl create -q /tmp/guest/pvh.cfg || status "GUEST-CREATE-FAILED pvh"; }
+timeout 120 xl create -q /tmp/guest/hvm.cfg || status "GUEST-CREATE-FAILED hvm"
+[ "$XENLAB_PVH" = 1 ] && { timeout 120 xl create -q /tmp/guest/pvh.cfg || status "GUEST-CREATE-FAILED pvh"; }
 say "guests created in $(elapsed "$t0")s"
 
 export XENLAB_DOM0 XENLAB_OUT=$OUT XENLAB_COMBO
@@ -112,11 +126,12 @@ fi
 # Teardown: tests have destroyed their ioreq servers (the page must be
 # unmapped before the guest goes, pitfall 10); now the guests.
 for g in xenlab-pvh xenlab-hvm; do
-	xl domid "$g" >/dev/null 2>&1 || continue
+	domid_of "$g" >/dev/null || continue
 	timeout 120 xl destroy "$g" || status "GUEST-DESTROY-FAILED $g"
 done
-xl list >"$OUT/xl-list.txt" 2>&1
-xl dmesg >"$OUT/xl-dmesg.txt" 2>&1
+timeout 30 xl list >"$OUT/xl-list.txt" 2>&1
+mkdir -p "$OUT/xen-logs" && cp -r /var/log/xen/. "$OUT/xen-logs/" 2>/dev/null
+timeout 30 xl dmesg >"$OUT/xl-dmesg.txt" 2>&1
 dmesg >"$OUT/dmesg.txt"
 say "done"
 sync

@@ -28,6 +28,7 @@ pvh=1
 shell=0
 demo=0
 boot_timeout=${XENLAB_BOOT_TIMEOUT:-900}
+idle_timeout=${XENLAB_IDLE_TIMEOUT:-240}
 
 usage() {
 	sed -n '5,11p' "$0" | sed 's/^# \{0,1\}//'
@@ -161,7 +162,7 @@ memory = 192
 vcpus = 2
 kernel = "/tmp/guest/vmlinuz"
 ramdisk = "/tmp/guest/initrd.cpio.gz"
-cmdline = "console=hvc0 loglevel=4 mitigations=off"
+cmdline = "console=hvc0 earlyprintk=xen loglevel=4 mitigations=off"
 tsc_mode = "native"
 on_crash = "destroy"
 device_model_version = "qemu-xen"
@@ -271,10 +272,30 @@ EOF
 		qemu-system-x86_64 "${qemu_args[@]}" -serial mon:stdio
 		return 0
 	fi
+	# A hung dom0 or guest would only end at the boot timeout: also stop
+	# when the console has been silent for $idle_timeout seconds.
+	rm -f "$cdir/qemu.pid"
 	timeout -k 10 "$boot_timeout" qemu-system-x86_64 "${qemu_args[@]}" -serial stdio \
-		</dev/null 2>&1 | tee "$cdir/serial.log" |
-		grep --line-buffered -a 'XENLAB:' | sed -u "s/^.*XENLAB: /lab: $combo: /"
-	rc=${PIPESTATUS[0]}
+		-pidfile "$cdir/qemu.pid" </dev/null 2>&1 | tee "$cdir/serial.log" |
+		grep --line-buffered -a 'XENLAB:' | sed -u "s/^.*XENLAB: /lab: $combo: /" &
+	local runner=$! idle=0 size=0 nsize
+	while kill -0 "$runner" 2>/dev/null; do
+		sleep 5
+		nsize=$(stat -c %s "$cdir/serial.log" 2>/dev/null || echo 0)
+		if [ "$nsize" != "$size" ]; then
+			size=$nsize idle=0
+			continue
+		fi
+		idle=$((idle + 5))
+		if [ "$idle" -ge "$idle_timeout" ] && [ -s "$cdir/qemu.pid" ]; then
+			PROBLEMS+=("$combo: HANG: no console output for ${idle}s, QEMU killed (see $cdir/serial.log)")
+			kill "$(cat "$cdir/qemu.pid")" 2>/dev/null
+			break
+		fi
+	done
+	wait "$runner"
+	rc=$(grep -a -c 'XENLAB: done' "$cdir/serial.log" >/dev/null && echo 0 || echo 1)
+	[ $((SECONDS - start)) -ge "$boot_timeout" ] && rc=124
 	log "$combo: QEMU exited ($rc) after $((SECONDS - start)) s"
 	analyze "$combo" "$rc" "$cdir" "$out" "$in/tests.list"
 }
