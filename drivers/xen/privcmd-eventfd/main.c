@@ -20,6 +20,22 @@
 
 #include "privcmd_eventfd.h"
 
+/* The upstream ABI, bit for bit (Linux 6.7 include/uapi/xen/privcmd.h). */
+static_assert(sizeof(struct privcmd_irqfd) == 24);
+static_assert(offsetof(struct privcmd_irqfd, dom) == 20);
+static_assert(IOCTL_PRIVCMD_IRQFD == 0x40185008);
+static_assert(sizeof(struct privcmd_ioeventfd) == 48);
+static_assert(offsetof(struct privcmd_ioeventfd, vq) == 36);
+static_assert(offsetof(struct privcmd_ioeventfd, dom) == 44);
+static_assert(IOCTL_PRIVCMD_IOEVENTFD == 0x40305009);
+/* Extensions: no implicit padding, same layout for 32-bit callers. */
+static_assert(sizeof(struct privcmd_eventfd_version) == 32);
+static_assert(sizeof(struct privcmd_eventfd_restrict) == 8);
+static_assert(sizeof(struct privcmd_eventfd_server) == 32);
+static_assert(sizeof(struct privcmd_eventfd_ioeventfd) == 40);
+static_assert(sizeof(struct privcmd_eventfd_complete) == 16);
+static_assert(sizeof(struct privcmd_eventfd_irqfd) == 32);
+
 /**
  * pe_errno_from_xen() - a Linux errno for a hypercall's result
  * @xen_err: 0 or a negative Xen errno value
