@@ -19,6 +19,7 @@ OUT=/lab/out
 # shows; plain stdout only if /dev/kmsg is not usable.
 say() { echo "XENLAB: $*" >/dev/kmsg 2>/dev/null || echo "XENLAB: $*"; }
 status() { echo "$*" >>"$OUT/status"; say "$*"; }
+note() { echo "$*" >>"$OUT/notes"; say "note: $*"; }
 now() { date +%s.%N; }
 elapsed() { busybox awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -79,22 +80,39 @@ guest_ready() {	# guest_ready NAME TIMEOUT_S -> domid on stdout
 	return 1
 }
 
+create_guest() {	# create_guest NAME CFG
+	timeout 120 xl create -q "$2" || { status "GUEST-CREATE-FAILED $1"; return 1; }
+}
+
+# wait_guest NAME CFG -> domid. A guest that dies before its agent is ready
+# (an HVM guest triple-faulted at kernel entry in ~1 of 10 boots) gets one
+# more try; a second failure is an infrastructure failure.
+wait_guest() {
+	local id
+	id=$(guest_ready "$1" 300) && { echo "$id"; return 0; }
+	domid_of "$1" >/dev/null && return 1	# alive but never ready
+	note "$1 died before its agent was ready: retrying once"
+	create_guest "$1" "$2" || return 1
+	id=$(guest_ready "$1" 300) && { echo "$id"; return 0; }
+	return 1
+}
+
 t0=$(now)
-timeout 120 xl create -q /tmp/guest/hvm.cfg || status "GUEST-CREATE-FAILED hvm"
-[ "$XENLAB_PVH" = 1 ] && { timeout 120 xl create -q /tmp/guest/pvh.cfg || status "GUEST-CREATE-FAILED pvh"; }
+create_guest xenlab-hvm /tmp/guest/hvm.cfg
+[ "$XENLAB_PVH" = 1 ] && create_guest xenlab-pvh /tmp/guest/pvh.cfg
 say "guests created in $(elapsed "$t0")s"
 
-export XENLAB_DOM0 XENLAB_OUT=$OUT XENLAB_COMBO
+export XENLAB_DOM0 XENLAB_OUT=$OUT XENLAB_COMBO XENLAB_DEMO_KICKS
 export XENLAB_MODULE=""
 [ -e "$IN/xen-privcmd-eventfd.ko" ] && XENLAB_MODULE=$IN/xen-privcmd-eventfd.ko
-if id=$(guest_ready xenlab-hvm 300); then
+if id=$(wait_guest xenlab-hvm /tmp/guest/hvm.cfg); then
 	export XENLAB_GUEST_DOMID=$id
 	say "hvm guest $id ready after $(cut -d' ' -f1 /proc/uptime)s uptime"
 else
 	status "GUEST-NOT-READY hvm"
 fi
 if [ "$XENLAB_PVH" = 1 ]; then
-	if id=$(guest_ready xenlab-pvh 300); then
+	if id=$(wait_guest xenlab-pvh /tmp/guest/pvh.cfg); then
 		export XENLAB_PVH_DOMID=$id
 		say "pvh guest $id ready after $(cut -d' ' -f1 /proc/uptime)s uptime"
 	else
@@ -108,6 +126,10 @@ if [ "${XENLAB_SHELL:-0}" = 1 ]; then
 	cd "$IN/tests" && setsid -c bash -i </dev/hvc0 >/dev/hvc0 2>&1
 else
 	say "tests start"
+	# Heartbeat: test output goes to files, and the host stops a run whose
+	# console is silent for long (a hung dom0); a slow test is not that.
+	(while sleep 60; do say "heartbeat $(cut -d' ' -f1 /proc/uptime)s"; done) &
+	hb=$!
 	cd "$IN/tests" || exit 1
 	while read -r t; do
 		[ -n "$t" ] || continue
@@ -120,6 +142,7 @@ else
 		echo "$t $rc" >>"$OUT/results"
 		say "test $t exit $rc ($(elapsed "$s")s)"
 	done <"$IN/tests.list"
+	kill "$hb" 2>/dev/null
 	say "tests end"
 fi
 

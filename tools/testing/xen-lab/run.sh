@@ -29,6 +29,8 @@ shell=0
 demo=0
 boot_timeout=${XENLAB_BOOT_TIMEOUT:-900}
 idle_timeout=${XENLAB_IDLE_TIMEOUT:-240}
+# PVH dom0 kernel arguments (see Documentation/lab.md, "Known flakes").
+pvh_dom0_args=${XENLAB_PVH_DOM0_ARGS-idle=poll}
 
 usage() {
 	sed -n '5,11p' "$0" | sed 's/^# \{0,1\}//'
@@ -162,9 +164,10 @@ memory = 192
 vcpus = 2
 kernel = "/tmp/guest/vmlinuz"
 ramdisk = "/tmp/guest/initrd.cpio.gz"
-cmdline = "console=hvc0 earlyprintk=xen loglevel=4 mitigations=off"
+cmdline = "console=hvc0 earlyprintk=xen loglevel=4 mitigations=off nokaslr"
 tsc_mode = "native"
 on_crash = "destroy"
+on_reboot = "destroy"
 device_model_version = "qemu-xen"
 vga = "none"
 nographic = 1
@@ -179,9 +182,10 @@ memory = 192
 vcpus = 2
 kernel = "/tmp/guest/vmlinuz"
 ramdisk = "/tmp/guest/initrd.cpio.gz"
-cmdline = "console=hvc0 loglevel=4 mitigations=off"
+cmdline = "console=hvc0 loglevel=4 mitigations=off nokaslr"
 tsc_mode = "native"
 on_crash = "destroy"
+on_reboot = "destroy"
 vif = []
 disk = []
 EOF
@@ -245,6 +249,7 @@ XENLAB_PVH=$pvh
 XENLAB_SHELL=$shell
 XENLAB_TEST_ARGS="$test_args"
 XENLAB_TEST_TIMEOUT=${XENLAB_TEST_TIMEOUT:-600}
+XENLAB_DEMO_KICKS=${XENLAB_DEMO_KICKS:-1000}
 EOF
 	build_dom0_initrd "$abi" "$cdir/dom0-initrd.cpio.gz"
 
@@ -259,6 +264,8 @@ EOF
 		virtio_opt=",disable-legacy=on,iommu_platform=on"
 	fi
 	dom0_args="console=hvc0 earlyprintk=xen"
+	[ "$dom0" = pvh ] && dom0_args+=" $pvh_dom0_args"
+	dom0_args+=" ${XENLAB_DOM0_ARGS:-}"
 	qemu_args+=(-kernel "$XEN_BIN" -append "$xen_args"
 		-initrd "$LAB_CACHE/kernel-$abi/boot/vmlinuz-$abi-amd64 $dom0_args,$cdir/dom0-initrd.cpio.gz"
 		-fsdev "local,id=fsroot,path=$ROOTFS,security_model=passthrough,readonly=on"
@@ -345,6 +352,7 @@ analyze() {
 		PROBLEMS+=("$combo: TIMEOUT: QEMU killed after ${boot_timeout}s (see $cdir/serial.log)")
 	grep -qa 'XENLAB: done' "$cdir/serial.log" ||
 		PROBLEMS+=("$combo: dom0 did not reach the end of its script (see $cdir/serial.log)")
+	[ -s "$out/notes" ] && sed "s/^/# $combo: note: /" "$out/notes"
 	if [ -s "$out/status" ]; then
 		while read -r lines; do
 			PROBLEMS+=("$combo: INFRA (guest side, not a module failure): $lines")

@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 	xl_guest_irqcount(domid, NULL, &ev_after);
 
 	printf("demo: guest wrote %u kicks in %" PRIu64 " us (%" PRIu64 " kicks/s)\n",
-	       kicks, usecs, usecs ? kicks * 1000000ull / usecs : 0);
+	       kicks, usecs, usecs ? (uint64_t)kicks * 1000000 / usecs : 0);
 	printf("demo: dom0 received %" PRIu64 " kicks via ioeventfd in %" PRIu64
 	       " wakeups\n", kicked, wakeups);
 	printf("demo: dom0 sent %" PRIu64 " interrupts via irqfd; guest counted %"
