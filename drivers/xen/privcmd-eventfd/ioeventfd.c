@@ -11,7 +11,6 @@
  * for KVM_IOEVENTFD extended to masks.
  */
 #include <linux/eventfd.h>
-#include <linux/hash.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -43,9 +42,10 @@ struct ioeventfd {
 	atomic64_t hits;
 };
 
-static u32 ioeventfd_hash(u64 addr, u32 space)
+/* The hashtable key: the hashtable API hashes it into a bucket itself. */
+static u64 ioeventfd_hkey(u64 addr, u32 space)
 {
-	return hash_64(addr ^ ((u64)space << 63), IOEVENTFD_HASH_BITS);
+	return addr ^ ((u64)space << 63);
 }
 
 static bool key_same_slot(const struct ioeventfd_key *a,
@@ -85,7 +85,7 @@ struct ioeventfd *ioeventfd_match(struct ioreq_server *srv,
 	struct ioeventfd *ev;
 
 	hash_for_each_possible_rcu(srv->ioeventfds, ev, node,
-				   ioeventfd_hash(write->addr, write->space))
+				   ioeventfd_hkey(write->addr, write->space))
 		if (key_same_slot(&ev->key, write) &&
 		    ((ev->key.data ^ write->data) & ev->key.mask) == 0)
 			return ev;
@@ -120,10 +120,10 @@ static void ioeventfd_unlink(struct ioreq_server *srv, struct ioeventfd *ev)
 static int ioeventfd_add(struct ioreq_server *srv,
 			 const struct ioeventfd_key *key, int fd)
 {
+	u64 hkey = ioeventfd_hkey(key->addr, key->space);
 	struct ioeventfd *ev;
-	int bkt = ioeventfd_hash(key->addr, key->space);
 
-	hash_for_each_possible(srv->ioeventfds, ev, node, bkt)
+	hash_for_each_possible(srv->ioeventfds, ev, node, hkey)
 		if (key_overlaps(&ev->key, key))
 			return -EEXIST;
 	if (srv->nr_ioeventfds >= IOEVENTFD_MAX_PER_SERVER)
@@ -140,7 +140,7 @@ static int ioeventfd_add(struct ioreq_server *srv,
 	ev->key = *key;
 	atomic64_set(&ev->hits, 0);
 
-	hlist_add_head_rcu(&ev->node, &srv->ioeventfds[bkt]);
+	hash_add_rcu(srv->ioeventfds, &ev->node, hkey);
 	srv->nr_ioeventfds++;
 	return 0;
 }
@@ -158,7 +158,7 @@ static int ioeventfd_remove(struct ioreq_server *srv,
 		return -EBADF;
 
 	hash_for_each_possible(srv->ioeventfds, ev, node,
-			       ioeventfd_hash(key->addr, key->space)) {
+			       ioeventfd_hkey(key->addr, key->space)) {
 		if (ev->ctx == ctx && key_same_slot(&ev->key, key) &&
 		    ev->key.mask == key->mask && ev->key.data == key->data) {
 			ioeventfd_unlink(srv, ev);
