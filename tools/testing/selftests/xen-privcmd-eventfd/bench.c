@@ -70,7 +70,19 @@ out:
 	return rc || !us ? -1 : NR_KICKS * 1e6 / us;
 }
 
-TEST(module_beats_userspace_relay)
+FIXTURE(bench) {
+	int unused;
+};
+
+FIXTURE_SETUP(bench)
+{
+}
+
+FIXTURE_TEARDOWN(bench)
+{
+}
+
+TEST_F_TIMEOUT(bench, module_beats_userspace_relay, 2 * PE_TEST_TIMEOUT_S)
 {
 	int dom = xl_guest_domid(), pe;
 	double relay, mod;

@@ -30,7 +30,7 @@ FIXTURE_TEARDOWN(dev)
 	xl_server_destroy(&self->s);
 }
 
-TEST_F(dev, version_and_features)
+TEST_F_TIMEOUT(dev, version_and_features, PE_TEST_TIMEOUT_S)
 {
 	struct privcmd_eventfd_version v = { .flags = 1 };
 
@@ -46,7 +46,7 @@ TEST_F(dev, version_and_features)
 	EXPECT_EQ(-EFAULT, pe_ioctl(self->pe, PRIVCMD_EVENTFD_IOC_VERSION, NULL));
 }
 
-TEST_F(dev, unknown_ioctl)
+TEST_F_TIMEOUT(dev, unknown_ioctl, PE_TEST_TIMEOUT_S)
 {
 	int x = 0;
 
@@ -54,7 +54,7 @@ TEST_F(dev, unknown_ioctl)
 	EXPECT_EQ(-ENOTTY, pe_ioctl(self->pe, _IOW('P', 0, int), &x));
 }
 
-TEST_F(dev, restrict_to_one_domain)
+TEST_F_TIMEOUT(dev, restrict_to_one_domain, PE_TEST_TIMEOUT_S)
 {
 	struct privcmd_eventfd_restrict r = { .dom = 7 };
 	struct privcmd_irqfd irqfd = { .size = 4, .dom = 8 };
@@ -98,7 +98,7 @@ static int sh(const char *cmd)
  * The open file pins the module; closing it tears everything down, after
  * which the module unloads and loads again and the ports are free again.
  */
-TEST_F(dev, unload_with_live_registrations)
+TEST_F_TIMEOUT(dev, unload_with_live_registrations, PE_TEST_TIMEOUT_S)
 {
 	const char *ko = getenv("XENLAB_MODULE");
 	struct xl_server *s = &self->s;

@@ -98,7 +98,7 @@ static int dm_until_guest_done(int pe, struct xl_server *s, int dmfd,
 	}
 }
 
-TEST_F(owned, datamatch_write_signals_without_userspace)
+TEST_F_TIMEOUT(owned, datamatch_write_signals_without_userspace, PE_TEST_TIMEOUT_S)
 {
 	uint64_t us;
 
@@ -114,7 +114,7 @@ TEST_F(owned, datamatch_write_signals_without_userspace)
 	TH_LOG("200 kicks in %llu us", (unsigned long long)us);
 }
 
-TEST_F(owned, wildcard_matches_any_value)
+TEST_F_TIMEOUT(owned, wildcard_matches_any_value, PE_TEST_TIMEOUT_S)
 {
 	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
 				  self->efd, 0, 0));
@@ -125,7 +125,7 @@ TEST_F(owned, wildcard_matches_any_value)
 	EXPECT_EQ(40, efd_take(self->efd));
 }
 
-TEST_F(owned, other_value_goes_to_device_model)
+TEST_F_TIMEOUT(owned, other_value_goes_to_device_model, PE_TEST_TIMEOUT_S)
 {
 	struct dm_log log = { 0 };
 
@@ -140,7 +140,7 @@ TEST_F(owned, other_value_goes_to_device_model)
 	EXPECT_EQ(0, efd_take(self->efd));
 }
 
-TEST_F(owned, size_must_match)
+TEST_F_TIMEOUT(owned, size_must_match, PE_TEST_TIMEOUT_S)
 {
 	struct dm_log log = { 0 };
 
@@ -153,7 +153,7 @@ TEST_F(owned, size_must_match)
 	EXPECT_EQ(0, efd_take(self->efd));
 }
 
-TEST_F(owned, reads_go_to_device_model)
+TEST_F_TIMEOUT(owned, reads_go_to_device_model, PE_TEST_TIMEOUT_S)
 {
 	struct dm_log log = { 0 };
 	uint64_t value = 0;
@@ -167,7 +167,7 @@ TEST_F(owned, reads_go_to_device_model)
 	EXPECT_EQ(0, efd_take(self->efd));
 }
 
-TEST_F(owned, pio_write_signals)
+TEST_F_TIMEOUT(owned, pio_write_signals, PE_TEST_TIMEOUT_S)
 {
 	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, XL_PIO_BASE, 2,
 				  self->efd, PRIVCMD_EVENTFD_IOEVENTFD_FLAG_PIO |
@@ -177,7 +177,7 @@ TEST_F(owned, pio_write_signals)
 	EXPECT_EQ(50, efd_take(self->efd));
 }
 
-TEST_F(owned, mmio_registration_ignores_pio)
+TEST_F_TIMEOUT(owned, mmio_registration_ignores_pio, PE_TEST_TIMEOUT_S)
 {
 	struct dm_log log = { 0 };
 
@@ -190,7 +190,7 @@ TEST_F(owned, mmio_registration_ignores_pio)
 	EXPECT_EQ(0, efd_take(self->efd));
 }
 
-TEST_F(owned, every_vcpu_is_served)
+TEST_F_TIMEOUT(owned, every_vcpu_is_served, PE_TEST_TIMEOUT_S)
 {
 	unsigned int v, n = xl_guest_vcpus(self->dom);
 
@@ -205,7 +205,7 @@ TEST_F(owned, every_vcpu_is_served)
 	}
 }
 
-TEST_F(owned, deassign_stops_signalling)
+TEST_F_TIMEOUT(owned, deassign_stops_signalling, PE_TEST_TIMEOUT_S)
 {
 	struct dm_log log = { 0 };
 	uint32_t dm = PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DATAMATCH;
@@ -229,7 +229,7 @@ TEST_F(owned, deassign_stops_signalling)
 	EXPECT_EQ(0, efd_take(self->efd));
 }
 
-TEST_F(owned, overlapping_registrations_collide)
+TEST_F_TIMEOUT(owned, overlapping_registrations_collide, PE_TEST_TIMEOUT_S)
 {
 	uint32_t dm = PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DATAMATCH;
 	uint32_t pio = PRIVCMD_EVENTFD_IOEVENTFD_FLAG_PIO;
@@ -245,7 +245,7 @@ TEST_F(owned, overlapping_registrations_collide)
 	EXPECT_EQ(0, pe_ioeventfd(pe, d, id, PE_NOTIFY, 4, e, pio | dm, 1));
 }
 
-TEST_F(owned, bad_requests_are_refused)
+TEST_F_TIMEOUT(owned, bad_requests_are_refused, PE_TEST_TIMEOUT_S)
 {
 	struct privcmd_eventfd_ioeventfd req = {
 		.addr = PE_NOTIFY, .len = 4, .fd = self->efd,
@@ -275,7 +275,7 @@ TEST_F(owned, bad_requests_are_refused)
 	EXPECT_EQ(0, pe_debugfs_has("ioeventfd mmio"));
 }
 
-TEST_F(owned, attach_errors)
+TEST_F_TIMEOUT(owned, attach_errors, PE_TEST_TIMEOUT_S)
 {
 	int pe = self->pe, d = self->dom, id = self->s.id;
 	struct privcmd_eventfd_server req = {
@@ -294,7 +294,7 @@ TEST_F(owned, attach_errors)
 }
 
 /* Detach and attach again: the ports were released and can be rebound. */
-TEST_F(owned, detach_then_reattach)
+TEST_F_TIMEOUT(owned, detach_then_reattach, PE_TEST_TIMEOUT_S)
 {
 	ASSERT_EQ(0, pe_detach(self->pe, self->dom, self->s.id));
 	ASSERT_EQ(0, pe_attach(self->pe, self->dom, self->s.id, self->s.vcpus,
@@ -307,7 +307,7 @@ TEST_F(owned, detach_then_reattach)
 }
 
 /* The device model's own mapping of the page does not matter to the module. */
-TEST_F(owned, device_model_unmaps_its_page)
+TEST_F_TIMEOUT(owned, device_model_unmaps_its_page, PE_TEST_TIMEOUT_S)
 {
 	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
 				  self->efd, 0, 0));
@@ -335,7 +335,7 @@ static void *racer_fn(void *arg)
 	return NULL;
 }
 
-TEST_F(owned, device_model_races_the_handler)
+TEST_F_TIMEOUT(owned, device_model_races_the_handler, PE_TEST_TIMEOUT_S)
 {
 	struct racer r = { .pe = self->pe, .s = &self->s };
 	uint64_t signalled;
@@ -359,7 +359,7 @@ TEST_F(owned, device_model_races_the_handler)
  * A device model that dies while it holds a forwarded request must not
  * leave the vCPU blocked: release completes it.
  */
-TEST_F(owned, crashed_device_model_does_not_hang_guest)
+TEST_F_TIMEOUT(owned, crashed_device_model_does_not_hang_guest, PE_TEST_TIMEOUT_S)
 {
 	int ready[2], pid, status;
 	uint64_t value = 0;
@@ -425,7 +425,7 @@ FIXTURE_TEARDOWN(owned_nodm)
 }
 
 /* Without a device model, what nobody matches completes as unclaimed I/O. */
-TEST_F(owned_nodm, unmatched_requests_complete_by_default)
+TEST_F_TIMEOUT(owned_nodm, unmatched_requests_complete_by_default, PE_TEST_TIMEOUT_S)
 {
 	uint64_t value = 0;
 

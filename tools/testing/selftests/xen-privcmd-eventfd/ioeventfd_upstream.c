@@ -111,7 +111,7 @@ static int assign(int pe, struct privcmd_ioeventfd *req)
 	"evtchn binds ports without IRQF_SHARED before Linux 6.7: " \
 	"upstream mode returns EBUSY (refuses_unshareable_ports)"
 
-TEST_F(upstream, refuses_unshareable_ports)
+TEST_F_TIMEOUT(upstream, refuses_unshareable_ports, PE_TEST_TIMEOUT_S)
 {
 	int rc = assign(self->pe, &self->req);
 
@@ -124,7 +124,7 @@ TEST_F(upstream, refuses_unshareable_ports)
 	}
 }
 
-TEST_F(upstream, queue_notify_signals)
+TEST_F_TIMEOUT(upstream, queue_notify_signals, PE_TEST_TIMEOUT_S)
 {
 	if (!self->shared)
 		SKIP(return, NO_SHARING);
@@ -138,7 +138,7 @@ TEST_F(upstream, queue_notify_signals)
 	EXPECT_EQ(10, efd_take(self->efd));
 }
 
-TEST_F(upstream, survives_munmap_of_ioreq_page)
+TEST_F_TIMEOUT(upstream, survives_munmap_of_ioreq_page, PE_TEST_TIMEOUT_S)
 {
 	if (!self->shared)
 		SKIP(return, NO_SHARING);
@@ -151,7 +151,7 @@ TEST_F(upstream, survives_munmap_of_ioreq_page)
 	EXPECT_EQ(50, efd_take(self->efd));
 }
 
-TEST_F(upstream, ioreq_must_be_an_ioreq_page)
+TEST_F_TIMEOUT(upstream, ioreq_must_be_an_ioreq_page, PE_TEST_TIMEOUT_S)
 {
 	struct privcmd_ioeventfd r = self->req;
 	xenforeignmemory_handle *fm;
@@ -207,7 +207,7 @@ TEST_F(upstream, ioreq_must_be_an_ioreq_page)
 	munmap(anon, 4096);
 }
 
-TEST_F(upstream, bad_fields_are_refused)
+TEST_F_TIMEOUT(upstream, bad_fields_are_refused, PE_TEST_TIMEOUT_S)
 {
 	struct privcmd_ioeventfd r = self->req;
 	uint32_t ports[PRIVCMD_EVENTFD_MAX_VCPUS + 1] = { 0 };
@@ -266,7 +266,7 @@ TEST_F(upstream, bad_fields_are_refused)
 	xenevtchn_close(xce);
 }
 
-TEST_F(upstream, deassign)
+TEST_F_TIMEOUT(upstream, deassign, PE_TEST_TIMEOUT_S)
 {
 	struct privcmd_ioeventfd r = self->req;
 	int other;
@@ -291,7 +291,7 @@ TEST_F(upstream, deassign)
 }
 
 /* Two processes, same address of the ioreq page: independent registrations. */
-TEST_F(upstream, two_processes_same_address)
+TEST_F_TIMEOUT(upstream, two_processes_same_address, PE_TEST_TIMEOUT_S)
 {
 	int pid, status;
 

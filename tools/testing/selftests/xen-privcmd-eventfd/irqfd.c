@@ -101,7 +101,7 @@ FIXTURE_TEARDOWN(irqfd)
 }
 
 /* An edge on the ISA line: one eventfd raises it, another lowers it. */
-TEST_F(irqfd, dm_op_interrupts_guest)
+TEST_F_TIMEOUT(irqfd, dm_op_interrupts_guest, PE_TEST_TIMEOUT_S)
 {
 	uint64_t before, ev, after;
 	int i;
@@ -124,7 +124,7 @@ TEST_F(irqfd, dm_op_interrupts_guest)
 }
 
 /* The irqfd does not eat the count: a poller of the same eventfd wakes. */
-TEST_F(irqfd, userspace_poll_still_wakes)
+TEST_F_TIMEOUT(irqfd, userspace_poll_still_wakes, PE_TEST_TIMEOUT_S)
 {
 	struct pollfd p = { .fd = self->hi, .events = POLLIN };
 
@@ -135,7 +135,7 @@ TEST_F(irqfd, userspace_poll_still_wakes)
 	EXPECT_EQ(1, efd_take(self->hi));
 }
 
-TEST_F(irqfd, bad_requests_are_refused)
+TEST_F_TIMEOUT(irqfd, bad_requests_are_refused, PE_TEST_TIMEOUT_S)
 {
 	struct privcmd_irqfd req = {
 		.dm_op = (uintptr_t)&self->up, .size = sizeof(self->up),
@@ -170,7 +170,7 @@ TEST_F(irqfd, bad_requests_are_refused)
 }
 
 /* Closing the eventfd (EPOLLHUP) tears the irqfd down by itself. */
-TEST_F(irqfd, eventfd_close_tears_down)
+TEST_F_TIMEOUT(irqfd, eventfd_close_tears_down, PE_TEST_TIMEOUT_S)
 {
 	int i;
 
@@ -209,7 +209,7 @@ static void *churn_signaller(void *arg)
  * the eventfd's own hang-up, many times over. The lab fails the run on
  * any kernel warning this provokes.
  */
-TEST_F(irqfd, assign_deassign_close_race)
+TEST_F_TIMEOUT(irqfd, assign_deassign_close_race, PE_TEST_TIMEOUT_S)
 {
 	struct churn c = { .pe = self->pe, .dom = self->dom, .efd = -1,
 			   .op = &self->down };
@@ -294,7 +294,7 @@ FIXTURE_TEARDOWN(evtchn)
 		close(self->efd);
 }
 
-TEST_F(evtchn, signal_notifies_guest_port)
+TEST_F_TIMEOUT(evtchn, signal_notifies_guest_port, PE_TEST_TIMEOUT_S)
 {
 	uint64_t isa, before, now = 0, deadline;
 	int i;
@@ -314,7 +314,7 @@ TEST_F(evtchn, signal_notifies_guest_port)
 				  PRIVCMD_EVENTFD_IRQFD_FLAG_DEASSIGN));
 }
 
-TEST_F(evtchn, port_must_reach_the_domain)
+TEST_F_TIMEOUT(evtchn, port_must_reach_the_domain, PE_TEST_TIMEOUT_S)
 {
 	struct privcmd_eventfd_irqfd req = {
 		.fd = self->efd, .flags = PRIVCMD_EVENTFD_IRQFD_FLAG_EVTCHN,

@@ -34,6 +34,11 @@
 #define PE_IOREQ_FLAGS	30
 
 #define PE_GUEST_TIMEOUT_MS	60000
+/*
+ * A test the harness kills skips its teardown and so leaks its Xen ioreq
+ * server (8 per domain): give guest-driven tests room under TCG.
+ */
+#define PE_TEST_TIMEOUT_S	150
 
 /*
  * Open the device; if the module is not loaded and the lab told us where
