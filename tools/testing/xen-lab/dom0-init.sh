@@ -27,6 +27,10 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm
+ln -sf /proc/self/fd /dev/fd	# what udev would do; bash <(...) needs it
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 for d in /run /tmp /var/log /var/lib/xen /var/lib/xenstored /var/tmp; do
@@ -47,35 +51,54 @@ XENBIN=/usr/lib/xen-$(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/v
 "$XENBIN/xen-init-dom0" >/dev/null
 "$XENBIN/xenconsoled" --log=all --log-dir="$OUT/console" --pid-file=/run/xenconsoled.pid
 say "toolstack up"
+# Heartbeat: test output goes to files, and the host stops a run whose
+# console is silent for long (a hung dom0); a slow test is not that.
+(while sleep 60; do say "heartbeat $(cut -d' ' -f1 /proc/uptime)s"; done) &
+hb=$!
 
 # Guests: kernel and initrd copied to tmpfs (xl reads 9p slowly).
 mkdir -p /tmp/guest
 cp "$IN/guest/"* /tmp/guest/
 
-# domid of the guest named $1, from xenstore (see guest_ready).
+# xs CMD ARGS: a xenstore-* tool that cannot hang the script.
+xs() { timeout 10 "$@" 2>/dev/null; }
+
+# domid_of NAME: domid of the guest named NAME, from xenstore.
 domid_of() {
 	local d
-	for d in $(xenstore-list /local/domain 2>/dev/null); do
-		[ "$(xenstore-read "/local/domain/$d/name" 2>/dev/null)" = "$1" ] &&
+	for d in $(xs xenstore-list /local/domain); do
+		[ "$(xs xenstore-read "/local/domain/$d/name")" = "$1" ] &&
 			{ echo "$d"; return 0; }
 	done
 	return 1
 }
 
-guest_ready() {	# guest_ready NAME TIMEOUT_S -> domid on stdout
-	local name=$1 t=$2 id="" i
-	# xenstore-* only, no xl: under a PVH dom0 (TCG) `xl domid` was seen
-	# to die of a libc #GP, and to hang, while the guests were fine.
-	for ((i = 1; i <= t * 2; i++)); do
+# guest_ready NAME TIMEOUT_S -> domid on stdout; returns 0 when its agent is
+# ready, 2 when the guest is gone (its name unreadable 3 polls in a row),
+# 1 on timeout. Polls once a second and, once the domid is known, spawns
+# at most two processes per poll: under TCG every process spawned in a PV
+# dom0 is expensive and slows the very guests being waited for. No xl: under
+# a PVH dom0 `xl domid` was seen to die of a libc #GP while the guests were
+# fine. (A version that ran `xenstore-ls -f /local/domain` every poll hung.)
+guest_ready() {
+	local name=$1 start=$SECONDS next=$((SECONDS + 30)) id="" gone=0
+	while [ $((SECONDS - start)) -lt "$2" ]; do
 		[ -n "$id" ] || id=$(domid_of "$name") || id=""
 		if [ -n "$id" ]; then
-			xenstore-read "/local/domain/$id/data/xenlab/ready" >/dev/null 2>&1 &&
+			xs xenstore-read "/local/domain/$id/data/xenlab/ready" >/dev/null &&
 				{ echo "$id"; return 0; }
-			xenstore-read "/local/domain/$id/name" >/dev/null 2>&1 ||
-				return 1	# the guest is gone
+			if xs xenstore-read "/local/domain/$id/name" >/dev/null; then
+				gone=0
+			else
+				gone=$((gone + 1))
+				[ "$gone" -ge 3 ] && return 2
+			fi
 		fi
-		[ $((i % 60)) = 0 ] && say "waiting for $name ($((i / 2))s)"
-		sleep 0.5
+		if [ "$SECONDS" -ge "$next" ]; then
+			say "waiting for $name ($((SECONDS - start))s)"
+			next=$((SECONDS + 30))
+		fi
+		sleep 1
 	done
 	return 1
 }
@@ -88,9 +111,11 @@ create_guest() {	# create_guest NAME CFG
 # (an HVM guest triple-faulted at kernel entry in ~1 of 10 boots) gets one
 # more try; a second failure is an infrastructure failure.
 wait_guest() {
-	local id
-	id=$(guest_ready "$1" 300) && { echo "$id"; return 0; }
-	domid_of "$1" >/dev/null && return 1	# alive but never ready
+	local id rc
+	id=$(guest_ready "$1" 300)
+	rc=$?
+	[ $rc = 0 ] && { echo "$id"; return 0; }
+	[ $rc = 2 ] || return 1		# alive but never ready
 	note "$1 died before its agent was ready: retrying once"
 	create_guest "$1" "$2" || return 1
 	id=$(guest_ready "$1" 300) && { echo "$id"; return 0; }
@@ -109,14 +134,14 @@ if id=$(wait_guest xenlab-hvm /tmp/guest/hvm.cfg); then
 	export XENLAB_GUEST_DOMID=$id
 	say "hvm guest $id ready after $(cut -d' ' -f1 /proc/uptime)s uptime"
 else
-	status "GUEST-NOT-READY hvm"
+	status "GUEST-NOT-READY hvm ($(timeout 30 xl list 2>&1 | awk 'NR > 1 { printf "%s/%s/%s ", $1, $2, $5 }'))"
 fi
 if [ "$XENLAB_PVH" = 1 ]; then
 	if id=$(wait_guest xenlab-pvh /tmp/guest/pvh.cfg); then
 		export XENLAB_PVH_DOMID=$id
 		say "pvh guest $id ready after $(cut -d' ' -f1 /proc/uptime)s uptime"
 	else
-		status "GUEST-NOT-READY pvh"
+		status "GUEST-NOT-READY pvh ($(timeout 30 xl list 2>&1 | awk 'NR > 1 { printf "%s/%s/%s ", $1, $2, $5 }'))"
 	fi
 fi
 env | grep '^XENLAB_' | sort >"$OUT/env"
@@ -126,10 +151,6 @@ if [ "${XENLAB_SHELL:-0}" = 1 ]; then
 	cd "$IN/tests" && setsid -c bash -i </dev/hvc0 >/dev/hvc0 2>&1
 else
 	say "tests start"
-	# Heartbeat: test output goes to files, and the host stops a run whose
-	# console is silent for long (a hung dom0); a slow test is not that.
-	(while sleep 60; do say "heartbeat $(cut -d' ' -f1 /proc/uptime)s"; done) &
-	hb=$!
 	cd "$IN/tests" || exit 1
 	while read -r t; do
 		[ -n "$t" ] || continue
@@ -142,7 +163,6 @@ else
 		echo "$t $rc" >>"$OUT/results"
 		say "test $t exit $rc ($(elapsed "$s")s)"
 	done <"$IN/tests.list"
-	kill "$hb" 2>/dev/null
 	say "tests end"
 fi
 
@@ -156,6 +176,7 @@ timeout 30 xl list >"$OUT/xl-list.txt" 2>&1
 mkdir -p "$OUT/xen-logs" && cp -r /var/log/xen/. "$OUT/xen-logs/" 2>/dev/null
 timeout 30 xl dmesg >"$OUT/xl-dmesg.txt" 2>&1
 dmesg >"$OUT/dmesg.txt"
+kill "$hb" 2>/dev/null
 say "done"
 sync
 busybox poweroff -f
