@@ -301,12 +301,25 @@ TEST_F_TIMEOUT(upstream, two_processes_same_address, PE_TEST_TIMEOUT_S)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
+		/*
+		 * privcmd mappings are not inherited (VM_DONTCOPY): map the
+		 * page again, at the very same address.
+		 */
 		struct privcmd_ioeventfd r = self->req;
+		xenforeignmemory_handle *fm = xenforeignmemory_open(NULL, 0);
+		void *addr = self->s.page;
 		int pe = pe_open();
 
+		if (!fm || pe < 0 ||
+		    !xenforeignmemory_map_resource(fm, self->dom,
+						   XENMEM_resource_ioreq_server,
+						   self->s.id, 1, 1, &addr,
+						   PROT_READ | PROT_WRITE, MAP_FIXED) ||
+		    addr != self->s.page)
+			_exit(2);
 		r.event_fd = eventfd(0, 0);
 		r.vq = 1;
-		_exit(pe < 0 || assign(pe, &r) != 0 ? 1 : 0);
+		_exit(assign(pe, &r) ? 1 : 0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, WEXITSTATUS(status));

@@ -22,6 +22,10 @@
 
 #include "xenlab.h"
 
+#ifndef XENMEM_resource_ioreq_server
+#define XENMEM_resource_ioreq_server	0	/* Xen public/memory.h */
+#endif
+
 #define PE_DEV		"/dev/xen/privcmd-eventfd"
 #define PE_DEBUGFS	"/sys/kernel/debug/xen-privcmd-eventfd/state"
 
