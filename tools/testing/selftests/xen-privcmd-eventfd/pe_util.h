@@ -230,4 +230,17 @@ static inline int pe_debugfs_has(const char *needle)
 	return !!strstr(buf, needle);
 }
 
+/* Copy the debugfs state into the TAP output as comments. */
+static inline void pe_debugfs_dump(const char *what)
+{
+	char line[256];
+	FILE *f = fopen(PE_DEBUGFS, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		printf("# %s: %s", what, line);
+	fclose(f);
+}
+
 #endif /* PE_UTIL_H */
