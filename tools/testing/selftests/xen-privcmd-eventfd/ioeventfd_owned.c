@@ -15,7 +15,7 @@
 #define DM_READ_VALUE	0xcafef00dull
 
 struct dm_log {
-	unsigned int writes, reads, other;
+	unsigned int writes, reads, other, multi, ptr;
 	uint64_t last_addr, last_data;
 	unsigned int last_size;
 };
@@ -28,6 +28,8 @@ static void dm_cb(struct ioreq *req, unsigned int vcpu, void *opaque)
 		log->other++;
 		return;
 	}
+	log->multi += req->count > 1;
+	log->ptr += req->data_is_ptr;
 	log->last_addr = req->addr;
 	log->last_size = req->size;
 	if (req->dir == IOREQ_READ) {
@@ -164,6 +166,26 @@ TEST_F_TIMEOUT(owned, reads_go_to_device_model, PE_TEST_TIMEOUT_S)
 	ASSERT_EQ(0, dm_until_guest_done(self->pe, &self->s, self->dmfd, &log, &value));
 	EXPECT_EQ(1, log.reads);
 	EXPECT_EQ(DM_READ_VALUE & 0xffffffff, value);
+	EXPECT_EQ(0, efd_take(self->efd));
+}
+
+/* Multi-count and pointer requests are never matched: the device model gets them. */
+TEST_F_TIMEOUT(owned, string_writes_go_to_device_model, PE_TEST_TIMEOUT_S)
+{
+	struct dm_log log = { 0 };
+	int ptr;
+
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, 0, 0));
+	for (ptr = 0; ptr <= 1; ptr++) {
+		ASSERT_EQ(0, xl_guest_rep_start(self->dom, PE_NOTIFY, 8, ptr));
+		ASSERT_EQ(0, dm_until_guest_done(self->pe, &self->s, self->dmfd,
+						 &log, NULL));
+	}
+	TH_LOG("device model got %u writes, %u multi-count, %u data_is_ptr",
+	       log.writes, log.multi, log.ptr);
+	EXPECT_GE(log.multi + log.ptr, 1);
+	EXPECT_GE(log.ptr, 1);
 	EXPECT_EQ(0, efd_take(self->efd));
 }
 

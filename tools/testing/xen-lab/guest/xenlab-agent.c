@@ -17,6 +17,10 @@
  *   W <pio> <addr> <size> <value> <count> <vcpu>  count writes, reply usecs
  *   R <pio> <addr> <size>                         one read, reply the value
  *   I                                             reply "<isa> <evtchn>" counts
+ *   S <addr> <count> <ptr>                        one 4-byte rep string write of
+ *                                                 count (<= 64) to MMIO: ptr 0 =
+ *                                                 rep stosl, ptr 1 = rep movsl from
+ *                                                 RAM (Xen: data_is_ptr requests)
  *   P                                             ping
  * Numbers are hex with 0x or decimal (strtoull base 0). rc is 0 or -errno.
  */
@@ -320,6 +324,32 @@ out:
 	return err;
 }
 
+/*
+ * String instructions make Xen emit multi-count ioreqs: rep stos repeats
+ * one value (count > 1), rep movs from RAM passes a guest address
+ * (data_is_ptr).
+ */
+static int do_rep(uint64_t addr, unsigned long count, int ptr)
+{
+	static uint32_t src[64];
+	void *dst, *base = NULL;
+	const void *s = src;
+	unsigned long n = count;
+	size_t len = 0;
+
+	if (!count || count > 64 || (addr & 0xfff) + 4 * count > 4096)
+		return -EINVAL;
+	dst = (void *)map_mmio(addr, 4, &base, &len);
+	if (!dst)
+		return -errno ? -errno : -EIO;
+	if (ptr)
+		asm volatile("cld; rep movsl" : "+D"(dst), "+S"(s), "+c"(n) : : "memory");
+	else
+		asm volatile("cld; rep stosl" : "+D"(dst), "+c"(n) : "a"(0) : "memory");
+	munmap(base, len);
+	return 0;
+}
+
 static void handle(const char *cmd, char *reply, size_t rsz)
 {
 	char seq[32], op[4];
@@ -348,6 +378,10 @@ static void handle(const char *cmd, char *reply, size_t rsz)
 		return;
 	case 'P':
 		err = 0;
+		break;
+	case 'S':
+		if (n == 5)
+			err = do_rep(a[0], a[1], !!a[2]);
 		break;
 	}
 	snprintf(reply, rsz, "%s %d 0x%" PRIx64, seq, err, v);

@@ -428,6 +428,11 @@ int xl_guest_read_start(int domid, int pio, uint64_t addr, unsigned int size)
 	return guest_send(domid, "R %d 0x%" PRIx64 " %u", !!pio, addr, size);
 }
 
+int xl_guest_rep_start(int domid, uint64_t addr, unsigned int count, int ptr)
+{
+	return guest_send(domid, "S 0x%" PRIx64 " %u %d", addr, count, !!ptr);
+}
+
 int xl_guest_wait(int domid, int timeout_ms, uint64_t *usecs_or_value)
 {
 	char rest[128];
