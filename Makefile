@@ -47,6 +47,6 @@ static:
 # summed into one "N passed, N failed" line (scripts/check.sh). This is the
 # project's test command; .ci/run calls it.
 check:
-	scripts/check.sh
+	LAB=$(LAB) scripts/check.sh
 
 .PHONY: check

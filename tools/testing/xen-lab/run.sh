@@ -255,7 +255,10 @@ EOF
 
 	xen_args="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all"
 	xen_args+=" dom0_mem=768M,max:768M dom0_max_vcpus=1 cpuidle=0 noreboot"
-	qemu_args=(-machine q35 -cpu EPYC,+svm,+npt,-monitor -m 2048 -smp 1
+	# One emulated CPU is fastest (xen-lab.md). XENLAB_SMP=2 was tried
+	# for the PVH dom0 (idle=poll) and did not make its guests reliable.
+	local smp=${XENLAB_SMP:-1}
+	qemu_args=(-machine q35 -cpu EPYC,+svm,+npt,-monitor -m 2048 -smp "$smp"
 		   -display none -monitor none -no-reboot -nic none)
 	if [ "$dom0" = pvh ]; then
 		# PVH dom0 needs an IOMMU, hence devices behind it; RDTSCP off.
