@@ -132,7 +132,7 @@ static int ioeventfd_add(struct ioreq_server *srv,
 	ev = kzalloc(sizeof(*ev), GFP_KERNEL);
 	if (!ev)
 		return -ENOMEM;
-	ev->ctx = eventfd_ctx_fdget(fd);
+	ev->ctx = pe_eventfd_get(fd);
 	if (IS_ERR(ev->ctx)) {
 		kfree(ev);
 		return -EBADF;
@@ -153,9 +153,9 @@ static int ioeventfd_remove(struct ioreq_server *srv,
 	struct ioeventfd *ev;
 	int rc = -ENOENT;
 
-	ctx = eventfd_ctx_fdget(fd);
+	ctx = pe_eventfd_get(fd);
 	if (IS_ERR(ctx))
-		return -EBADF;
+		return PTR_ERR(ctx);
 
 	hash_for_each_possible(srv->ioeventfds, ev, node,
 			       ioeventfd_hkey(key->addr, key->space)) {
@@ -293,9 +293,9 @@ static int upstream_deassign(struct pe_file *pf,
 	struct ioeventfd *ev;
 	int bkt, rc = -ENOENT;
 
-	ctx = eventfd_ctx_fdget(req->event_fd);
+	ctx = pe_eventfd_get(req->event_fd);
 	if (IS_ERR(ctx))
-		return -EBADF;
+		return PTR_ERR(ctx);
 
 	list_for_each_entry_safe(srv, tmp, &pf->servers, node) {
 		if (srv->mode != IOREQ_SERVER_UPSTREAM || srv->dom != req->dom)

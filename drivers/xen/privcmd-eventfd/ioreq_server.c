@@ -247,24 +247,13 @@ static irqreturn_t ioreq_port_interrupt(int irq, void *dev_id)
 	return IRQ_HANDLED;
 }
 
-static int evtchn_query(evtchn_port_t port, struct evtchn_status *st)
-{
-	st->dom = DOMID_SELF;
-	st->port = port;
-	return pe_errno_from_xen(HYPERVISOR_event_channel_op(EVTCHNOP_status,
-							     st));
-}
-
 /* Is local @port an interdomain channel to @dom's @remote? */
 static bool evtchn_connects(evtchn_port_t port, domid_t dom,
 			    evtchn_port_t remote)
 {
-	struct evtchn_status st;
+	evtchn_port_t r;
 
-	return !evtchn_query(port, &st) &&
-	       st.status == EVTCHNSTAT_interdomain &&
-	       st.u.interdomain.dom == dom &&
-	       st.u.interdomain.port == remote;
+	return pe_evtchn_interdomain(port, dom, &r) && r == remote;
 }
 
 static int port_bind_owned(struct ioreq_port *p)
@@ -448,16 +437,6 @@ struct ioreq_server *ioreq_server_find(struct pe_file *pf, domid_t dom, u32 id)
 	return NULL;
 }
 
-static struct eventfd_ctx *pe_eventfd_get(int fd)
-{
-	struct eventfd_ctx *ctx = eventfd_ctx_fdget(fd);
-
-	/* Not a file at all, or not an eventfd: both are a bad eventfd. */
-	if (IS_ERR(ctx))
-		return ERR_PTR(-EBADF);
-	return ctx;
-}
-
 static int ioreq_server_attach_ports(struct ioreq_server *srv)
 {
 	unsigned int i;
@@ -577,7 +556,6 @@ static int upstream_read_ports(const struct privcmd_ioeventfd *req,
 			       evtchn_port_t *local, evtchn_port_t *remote)
 {
 	struct ioreq __user *uioreq = u64_to_user_ptr(req->ioreq);
-	struct evtchn_status st;
 	unsigned int i;
 
 	if (copy_from_user(local, u64_to_user_ptr(req->ports),
@@ -589,10 +567,7 @@ static int upstream_read_ports(const struct privcmd_ioeventfd *req,
 
 		if (get_user(uport, &uioreq[i].vp_eport))
 			return -EFAULT;
-		if (!local[i] || evtchn_query(local[i], &st) ||
-		    st.status != EVTCHNSTAT_interdomain ||
-		    st.u.interdomain.dom != req->dom ||
-		    st.u.interdomain.port != uport)
+		if (!local[i] || !evtchn_connects(local[i], req->dom, uport))
 			return -EINVAL;
 		remote[i] = uport;
 	}

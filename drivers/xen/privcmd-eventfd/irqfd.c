@@ -152,16 +152,6 @@ static struct irqfd *irqfd_find(struct pe_file *pf, struct eventfd_ctx *ctx)
 	return NULL;
 }
 
-/* Is local @port an interdomain event channel to @dom? */
-static bool port_reaches(evtchn_port_t port, domid_t dom)
-{
-	struct evtchn_status st = { .dom = DOMID_SELF, .port = port };
-
-	return !HYPERVISOR_event_channel_op(EVTCHNOP_status, &st) &&
-	       st.status == EVTCHNSTAT_interdomain &&
-	       st.u.interdomain.dom == dom;
-}
-
 /* Called with pf->lock held. */
 static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
 {
@@ -179,7 +169,7 @@ static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *
 	irqfd->dom = req->dom;
 	irqfd->size = req->size;
 	if (req->flags & PRIVCMD_EVENTFD_IRQFD_FLAG_EVTCHN) {
-		if (!port_reaches(req->port, req->dom)) {
+		if (!pe_evtchn_interdomain(req->port, req->dom, NULL)) {
 			rc = -EINVAL;
 			goto err_free;
 		}
@@ -242,9 +232,9 @@ static int irqfd_deassign(struct pe_file *pf, const struct privcmd_eventfd_irqfd
 	struct eventfd_ctx *ctx;
 	struct irqfd *irqfd;
 
-	ctx = eventfd_ctx_fdget(req->fd);
+	ctx = pe_eventfd_get(req->fd);
 	if (IS_ERR(ctx))
-		return -EBADF;
+		return PTR_ERR(ctx);
 
 	spin_lock_irq(&pf->irqfd_lock);
 	irqfd = irqfd_find(pf, ctx);

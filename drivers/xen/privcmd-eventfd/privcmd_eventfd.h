@@ -178,6 +178,9 @@ extern const struct file_operations xen_privcmd_fops;
 
 /* main.c */
 int pe_check_domain(struct pe_file *pf, domid_t dom);
+struct eventfd_ctx *pe_eventfd_get(int fd);
+bool pe_evtchn_interdomain(evtchn_port_t port, domid_t dom,
+			   evtchn_port_t *remote);
 int pe_errno_from_xen(int xen_err);
 
 /* ioreq_page.c */
