@@ -17,7 +17,11 @@ OUT=/lab/out
 
 # Markers go to the kernel log (so dmesg has them too) which the console
 # shows; plain stdout only if /dev/kmsg is not usable.
-say() { echo "XENLAB: $*" >/dev/kmsg 2>/dev/null || echo "XENLAB: $*"; }
+# Every say() is progress; the watchdog below reports a script that has
+# made none for a long time (the redirection is a builtin: no process).
+PROGRESS=/run/xenlab.progress
+kmsg() { echo "XENLAB: $*" >/dev/kmsg 2>/dev/null || echo "XENLAB: $*"; }
+say() { kmsg "$*"; : >"$PROGRESS" 2>/dev/null; }
 status() { echo "$*" >>"$OUT/status"; say "$*"; }
 note() { echo "$*" >>"$OUT/notes"; say "note: $*"; }
 now() { date +%s.%N; }
@@ -53,7 +57,44 @@ XENBIN=/usr/lib/xen-$(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/v
 say "toolstack up"
 # Heartbeat: test output goes to files, and the host stops a run whose
 # console is silent for long (a hung dom0); a slow test is not that.
-(while sleep 60; do say "heartbeat $(cut -d' ' -f1 /proc/uptime)s"; done) &
+
+# diag: what every userspace process is doing and where in the kernel
+# (procps ps, /proc/PID/stack), for a script that stopped making progress.
+diag() {
+	local p pid
+	ps --ppid 2 -p 2 --deselect -o pid,ppid,stat,wchan:28,etimes,args 2>&1 | while IFS= read -r p; do
+		kmsg "diag: $p"
+	done
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		[ -s "$p/cmdline" ] || continue		# kernel threads
+		[ "$pid" = "$BASHPID" ] && continue
+		while IFS= read -r l; do
+			kmsg "diag: $pid $(tr '\0' ' ' <"$p/cmdline" | cut -c1-60): $l"
+		done <"$p/stack"
+	done
+	echo w >/proc/sysrq-trigger 2>/dev/null		# blocked (D) tasks
+}
+
+# Heartbeat and watchdog: test output goes to files, and the host stops a
+# run whose console is silent for long (a hung dom0); a slow test is not
+# that. No progress for 240 s (guest waits report every 30 s, tests take
+# ~1-2 min each) dumps diag once per stall.
+: >"$PROGRESS"
+(
+	stalled=0
+	while sleep 60; do
+		kmsg "heartbeat $(cut -d' ' -f1 /proc/uptime)s"
+		age=$(($(date +%s) - $(stat -c %Y "$PROGRESS")))
+		if [ "$age" -lt 240 ]; then
+			stalled=0
+		elif [ "$stalled" = 0 ]; then
+			stalled=1
+			kmsg "watchdog: no progress for ${age}s"
+			diag
+		fi
+	done
+) &
 hb=$!
 
 # Guests: kernel and initrd copied to tmpfs (xl reads 9p slowly).
@@ -61,7 +102,13 @@ mkdir -p /tmp/guest
 cp "$IN/guest/"* /tmp/guest/
 
 # xs CMD ARGS: a xenstore-* tool that cannot hang the script.
-xs() { timeout 10 "$@" 2>/dev/null; }
+xs() { timeout -k 2 10 "$@" 2>/dev/null; }
+
+# pause SECONDS: sleep without spawning a process (a read that times out on
+# a FIFO that nobody writes).
+mkfifo /run/xenlab.pause
+exec 9<>/run/xenlab.pause
+pause() { read -r -t "$1" -u 9 _; }
 
 # domid_of NAME: domid of the guest named NAME, from xenstore.
 domid_of() {
@@ -98,7 +145,7 @@ guest_ready() {
 			say "waiting for $name ($((SECONDS - start))s)"
 			next=$((SECONDS + 30))
 		fi
-		sleep 1
+		pause 1
 	done
 	return 1
 }
@@ -112,13 +159,13 @@ create_guest() {	# create_guest NAME CFG
 # more try; a second failure is an infrastructure failure.
 wait_guest() {
 	local id rc
-	id=$(guest_ready "$1" 300)
+	id=$(guest_ready "$1" 240)
 	rc=$?
 	[ $rc = 0 ] && { echo "$id"; return 0; }
 	[ $rc = 2 ] || return 1		# alive but never ready
 	note "$1 died before its agent was ready: retrying once"
 	create_guest "$1" "$2" || return 1
-	id=$(guest_ready "$1" 300) && { echo "$id"; return 0; }
+	id=$(guest_ready "$1" 240) && { echo "$id"; return 0; }
 	return 1
 }
 
@@ -146,9 +193,15 @@ if [ "$XENLAB_PVH" = 1 ]; then
 fi
 env | grep '^XENLAB_' | sort >"$OUT/env"
 
+guests_ok=1
+grep -q '^GUEST-' "$OUT/status" 2>/dev/null && guests_ok=0
+
 if [ "${XENLAB_SHELL:-0}" = 1 ]; then
 	say "interactive shell (exit to power off); env: $(grep -c . "$OUT/env") XENLAB_* vars"
 	cd "$IN/tests" && setsid -c bash -i </dev/hvc0 >/dev/hvc0 2>&1
+elif [ "$guests_ok" = 0 ]; then
+	# No "tests start": the host retries the boot once (infrastructure).
+	say "tests not run: a guest did not come up"
 else
 	say "tests start"
 	cd "$IN/tests" || exit 1
@@ -158,7 +211,7 @@ else
 		s=$(now)
 		# shellcheck disable=SC2086
 		timeout -k 10 "${XENLAB_TEST_TIMEOUT:-600}" "./$t" $XENLAB_TEST_ARGS \
-			>"$OUT/tap/$t.tap" 2>&1 </dev/null
+			>"$OUT/tap/$t.tap" 2>&1 </dev/null 9<&-
 		rc=$?
 		echo "$t $rc" >>"$OUT/results"
 		say "test $t exit $rc ($(elapsed "$s")s)"

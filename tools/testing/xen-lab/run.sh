@@ -29,6 +29,10 @@ shell=0
 demo=0
 boot_timeout=${XENLAB_BOOT_TIMEOUT:-900}
 idle_timeout=${XENLAB_IDLE_TIMEOUT:-240}
+# Dom0 normally starts the tests 90-150 s after QEMU starts; a boot that
+# has not by then is an infrastructure failure (a guest that never came
+# up, a stuck toolstack) and is retried once.
+pretest_timeout=${XENLAB_PRETEST_TIMEOUT:-480}
 # PVH dom0 kernel arguments (see Documentation/lab.md, "Known flakes").
 pvh_dom0_args=${XENLAB_PVH_DOM0_ARGS-idle=poll}
 
@@ -196,14 +200,15 @@ EOF
 # ---------------------------------------------------------------------------
 TOTAL_PASS=0 TOTAL_FAIL=0 TOTAL_SKIP=0
 PROBLEMS=()
+INFRA_NOTES=()
 
 # Lines that mean the run is broken even if every test passed.
 OOPS_RE='Oops|BUG:|WARNING:|KASAN|UBSAN|circular locking|inconsistent lock state|lockdep|Kernel panic|general protection fault|Call Trace|domain_crash|crashed on cpu|has crashed|Panic on CPU|Xen BUG|Xen WARN|FATAL TRAP|FATAL PAGE FAULT|segfault at'
 GUEST_INFRA_RE='segfault|Kernel panic|xenlab-agent: FATAL|Oops|BUG:|Attempted to kill init'
 
 run_combo() {
-	local combo=$1 abi dom0 cdir share in out ko qemu_args xen_args dom0_args
-	local virtio_opt="" rc start t list
+	local combo=$1 attempt=${2:-1} abi dom0 cdir share in out ko qemu_args
+	local xen_args dom0_args virtio_opt="" rc start t list started=0
 	case $combo in
 	pv-6.12) abi=$K612_ABI dom0=pv;;
 	pvh-6.12) abi=$K612_ABI dom0=pvh;;
@@ -213,6 +218,8 @@ run_combo() {
 	share=$cdir/share
 	in=$share/in
 	out=$share/out
+	[ "$attempt" -gt 1 ] && [ -e "$cdir/serial.log" ] &&
+		mv "$cdir/serial.log" "$WORK/$combo.attempt$((attempt - 1)).serial.log"
 	rm -rf "$cdir"
 	mkdir -p "$in/tests" "$in/guest" "$out"
 
@@ -266,7 +273,7 @@ EOF
 		qemu_args+=(-device intel-iommu)
 		virtio_opt=",disable-legacy=on,iommu_platform=on"
 	fi
-	dom0_args="console=hvc0 earlyprintk=xen"
+	dom0_args="console=hvc0 earlyprintk=xen printk.devkmsg=on"
 	[ "$dom0" = pvh ] && dom0_args+=" $pvh_dom0_args"
 	dom0_args+=" ${XENLAB_DOM0_ARGS:-}"
 	qemu_args+=(-kernel "$XEN_BIN" -append "$xen_args"
@@ -292,6 +299,15 @@ EOF
 	while kill -0 "$runner" 2>/dev/null; do
 		sleep 5
 		nsize=$(stat -c %s "$cdir/serial.log" 2>/dev/null || echo 0)
+		if [ "$started" = 0 ] && [ "$shell" = 0 ]; then
+			grep -qa 'XENLAB: tests start' "$cdir/serial.log" && started=1
+			if [ "$started" = 0 ] && [ $((SECONDS - start)) -ge "$pretest_timeout" ] &&
+			   [ -s "$cdir/qemu.pid" ]; then
+				log "$combo: tests not started after ${pretest_timeout}s: QEMU killed"
+				kill "$(cat "$cdir/qemu.pid")" 2>/dev/null
+				break
+			fi
+		fi
 		if [ "$nsize" != "$size" ]; then
 			size=$nsize idle=0
 			continue
@@ -307,6 +323,22 @@ EOF
 	rc=$(grep -a -c 'XENLAB: done' "$cdir/serial.log" >/dev/null && echo 0 || echo 1)
 	[ $((SECONDS - start)) -ge "$boot_timeout" ] && rc=124
 	log "$combo: QEMU exited ($rc) after $((SECONDS - start)) s"
+	if ! grep -qa 'XENLAB: tests start' "$cdir/serial.log" && [ "$attempt" = 1 ]; then
+		# Nothing of ours has run yet (the module is loaded by the
+		# tests): an infrastructure failure, shown and retried once.
+		INFRA_NOTES+=("$combo: INFRA: boot $attempt never started the tests ($(
+			grep -a -o 'XENLAB: \(GUEST-[^ ]* [^ ]*\|watchdog.*\|tests not run.*\)' \
+			"$cdir/serial.log" | head -3 | sed 's/XENLAB: //' | tr '\n' ' ')); retried")
+		log "$combo: INFRA: tests never started; retrying the boot once"
+		# Anything the first boot's idle watchdog recorded is moot.
+		local keep=() p
+		for p in "${PROBLEMS[@]}"; do
+			case $p in "$combo: HANG:"*) ;; *) keep+=("$p");; esac
+		done
+		PROBLEMS=("${keep[@]}")
+		run_combo "$combo" $((attempt + 1))
+		return
+	fi
 	analyze "$combo" "$rc" "$cdir" "$out" "$in/tests.list"
 }
 
@@ -387,6 +419,12 @@ done
 [ "$shell" = 1 ] && exit 0
 
 rc=0
+if [ ${#INFRA_NOTES[@]} -gt 0 ]; then
+	echo "# ===== infrastructure retries ====="
+	for p in "${INFRA_NOTES[@]}"; do
+		echo "# $p"
+	done
+fi
 if [ ${#PROBLEMS[@]} -gt 0 ]; then
 	echo "# ===== problems ====="
 	for p in "${PROBLEMS[@]}"; do
