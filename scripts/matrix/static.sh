@@ -63,11 +63,13 @@ sparse_bookworm() { command -v sparse; }
 
 # ---- checkpatch --------------------------------------------------------------
 
-# Our C sources and headers: the module, its headers, the selftests and the
+# Our C sources and headers: the module, its headers, the selftests, the
+# lab's guest agent, guest module and demo (tools/testing/xen-lab) and the
 # userspace tests of scripts/matrix. Tracked and new files alike.
 our_c_files() {
 	(cd "$SRC" && find drivers include tools/testing/selftests/xen-privcmd-eventfd \
-		scripts/matrix -name '*.[ch]' 2>/dev/null | sed 's|^\./||' | sort)
+		tools/testing/xen-lab scripts/matrix -name '*.[ch]' 2>/dev/null |
+		sed 's|^\./||' | sort)
 }
 
 checkpatch_ignores() {

@@ -39,7 +39,7 @@ static void count_notify(struct ioreq *req, unsigned int vcpu, void *opaque)
 }
 
 /* The same kicks through a plain userspace ioreq server, for comparison. */
-static void baseline(int domid, unsigned int kicks)
+static void userspace_baseline(int domid, unsigned int kicks)
 {
 	struct xl_server s;
 	unsigned int seen = 0;
@@ -190,6 +190,6 @@ out:
 		close(irq_fd);
 	xl_server_destroy(&s);
 	if (!rc)
-		baseline(domid, kicks);
+		userspace_baseline(domid, kicks);
 	return rc;
 }

@@ -42,8 +42,14 @@
 #include <unistd.h>
 
 /* Wire protocol subset (same numbering as xen/io/xs_wire.h). */
-enum { XS_READ = 2, XS_WATCH = 4, XS_WRITE = 11, XS_WATCH_EVENT = 15,
-       XS_ERROR = 16 };
+enum {
+	XS_READ = 2,
+	XS_WATCH = 4,
+	XS_WRITE = 11,
+	XS_WATCH_EVENT = 15,
+	XS_ERROR = 16,
+};
+
 struct xs_msg_hdr {
 	uint32_t type, req_id, tx_id, len;
 };
@@ -98,8 +104,10 @@ static int xb_read_msg(struct xs_msg_hdr *hdr, char *payload)
 	}
 }
 
-/* Send one request and wait for its answer; watch events seen meanwhile are
- * remembered in watch_pending. Returns the payload length or -errno. */
+/*
+ * Send one request and wait for its answer; watch events seen meanwhile are
+ * remembered in watch_pending. Returns the payload length or -errno.
+ */
 static int xb_request(uint32_t type, const char *a, size_t alen,
 		      const char *b, size_t blen, char *out)
 {
@@ -196,8 +204,8 @@ static long read_param(const char *name)
 }
 
 /* Map the page(s) covering [addr, addr+size) uncached through /dev/mem. */
-static volatile void *map_mmio(uint64_t addr, unsigned int size, void **base,
-			       size_t *len)
+static void *map_mmio(uint64_t addr, unsigned int size, void **base,
+		      size_t *len)
 {
 	uint64_t pa = addr & ~0xfffull;
 	int fd = open("/dev/mem", O_RDWR | O_SYNC);
@@ -209,44 +217,122 @@ static volatile void *map_mmio(uint64_t addr, unsigned int size, void **base,
 	close(fd);
 	if (*base == MAP_FAILED)
 		return NULL;
-	return (volatile char *)*base + (addr - pa);
+	return (char *)*base + (addr - pa);
 }
 
-static void mmio_store(volatile void *p, unsigned int size, uint64_t v)
+/*
+ * MMIO accessors in the manner of x86's readb()/writeb() family: each is
+ * exactly one mov of the given width, which the compiler may neither merge,
+ * split nor drop (the lab counts the guest's MMIO writes of each size).
+ */
+static inline void mmio_write8(void *p, uint8_t v)
+{
+	asm volatile("movb %1, %0" : "=m"(*(uint8_t *)p) : "q"(v) : "memory");
+}
+
+static inline void mmio_write16(void *p, uint16_t v)
+{
+	asm volatile("movw %1, %0" : "=m"(*(uint16_t *)p) : "r"(v) : "memory");
+}
+
+static inline void mmio_write32(void *p, uint32_t v)
+{
+	asm volatile("movl %1, %0" : "=m"(*(uint32_t *)p) : "r"(v) : "memory");
+}
+
+static inline void mmio_write64(void *p, uint64_t v)
+{
+	asm volatile("movq %1, %0" : "=m"(*(uint64_t *)p) : "r"(v) : "memory");
+}
+
+static inline uint8_t mmio_read8(const void *p)
+{
+	uint8_t v;
+
+	asm volatile("movb %1, %0" : "=q"(v) : "m"(*(const uint8_t *)p) : "memory");
+	return v;
+}
+
+static inline uint16_t mmio_read16(const void *p)
+{
+	uint16_t v;
+
+	asm volatile("movw %1, %0" : "=r"(v) : "m"(*(const uint16_t *)p) : "memory");
+	return v;
+}
+
+static inline uint32_t mmio_read32(const void *p)
+{
+	uint32_t v;
+
+	asm volatile("movl %1, %0" : "=r"(v) : "m"(*(const uint32_t *)p) : "memory");
+	return v;
+}
+
+static inline uint64_t mmio_read64(const void *p)
+{
+	uint64_t v;
+
+	asm volatile("movq %1, %0" : "=r"(v) : "m"(*(const uint64_t *)p) : "memory");
+	return v;
+}
+
+static void mmio_store(void *p, unsigned int size, uint64_t v)
 {
 	switch (size) {
-	case 1: *(volatile uint8_t *)p = v; break;
-	case 2: *(volatile uint16_t *)p = v; break;
-	case 4: *(volatile uint32_t *)p = v; break;
-	case 8: *(volatile uint64_t *)p = v; break;
+	case 1:
+		mmio_write8(p, v);
+		break;
+	case 2:
+		mmio_write16(p, v);
+		break;
+	case 4:
+		mmio_write32(p, v);
+		break;
+	case 8:
+		mmio_write64(p, v);
+		break;
 	}
 }
 
-static uint64_t mmio_load(volatile void *p, unsigned int size)
+static uint64_t mmio_load(void *p, unsigned int size)
 {
 	switch (size) {
-	case 1: return *(volatile uint8_t *)p;
-	case 2: return *(volatile uint16_t *)p;
-	case 4: return *(volatile uint32_t *)p;
-	default: return *(volatile uint64_t *)p;
+	case 1:
+		return mmio_read8(p);
+	case 2:
+		return mmio_read16(p);
+	case 4:
+		return mmio_read32(p);
+	default:
+		return mmio_read64(p);
 	}
 }
 
 static void pio_store(uint16_t port, unsigned int size, uint64_t v)
 {
 	switch (size) {
-	case 1: outb(v, port); break;
-	case 2: outw(v, port); break;
-	case 4: outl(v, port); break;
+	case 1:
+		outb(v, port);
+		break;
+	case 2:
+		outw(v, port);
+		break;
+	case 4:
+		outl(v, port);
+		break;
 	}
 }
 
 static uint64_t pio_load(uint16_t port, unsigned int size)
 {
 	switch (size) {
-	case 1: return inb(port);
-	case 2: return inw(port);
-	default: return inl(port);
+	case 1:
+		return inb(port);
+	case 2:
+		return inw(port);
+	default:
+		return inl(port);
 	}
 }
 
@@ -279,7 +365,7 @@ static int pin_vcpu(int vcpu)
 static int do_io(int write, int pio, uint64_t addr, unsigned int size,
 		 uint64_t value, unsigned long count, int vcpu, uint64_t *out)
 {
-	volatile void *p = NULL;
+	void *p = NULL;
 	void *base = NULL;
 	size_t len = 0;
 	uint64_t t0;
@@ -339,7 +425,7 @@ static int do_rep(uint64_t addr, unsigned long count, int ptr)
 
 	if (!count || count > 64 || (addr & 0xfff) + 4 * count > 4096)
 		return -EINVAL;
-	dst = (void *)map_mmio(addr, 4, &base, &len);
+	dst = map_mmio(addr, 4, &base, &len);
 	if (!dst)
 		return -errno ? -errno : -EIO;
 	if (ptr)
