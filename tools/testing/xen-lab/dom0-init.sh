@@ -101,14 +101,42 @@ hb=$!
 mkdir -p /tmp/guest
 cp "$IN/guest/"* /tmp/guest/
 
-# xs CMD ARGS: a xenstore-* tool that cannot hang the script.
-xs() { timeout -k 2 10 "$@" 2>/dev/null; }
-
 # pause SECONDS: sleep without spawning a process (a read that times out on
 # a FIFO that nobody writes).
 mkfifo /run/xenlab.pause
 exec 9<>/run/xenlab.pause
 pause() { read -r -t "$1" -u 9 _; }
+
+# limit SECONDS CMD ARGS: run CMD with a deadline: SIGTERM at SECONDS,
+# SIGKILL 2 s later; CMD's status, or 124 on the deadline. In bash, not
+# timeout(1): coreutils' timeout was seen stuck on a futex in this dom0 for
+# minutes, with no child left, which hung the whole run (CI, pv-6.12).
+limit() {
+	local ticks=$(($1 * 10)) pid
+	shift
+	"$@" 9<&- &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ "$ticks" -le 0 ]; then
+			kill -TERM "$pid" 2>/dev/null
+			pause 2
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid"
+			return 124
+		fi
+		pause 0.1
+		ticks=$((ticks - 1))
+	done
+	wait "$pid"
+}
+
+# xs CMD ARGS: a xenstore-* tool that cannot hang the script.
+xs() { limit 10 "$@" 2>/dev/null; }
+
+# uptime_s: whole seconds since boot in UPTIME_S, without a process. Not
+# $SECONDS: wall-clock time jumped when a PVH dom0 switched from the
+# unstable TSC to the Xen clocksource, and a guest wait "timed out" at once.
+uptime_s() { read -r UPTIME_S _ </proc/uptime; UPTIME_S=${UPTIME_S%.*}; }
 
 # domid_of NAME: domid of the guest named NAME, from xenstore.
 domid_of() {
@@ -128,8 +156,9 @@ domid_of() {
 # a PVH dom0 `xl domid` was seen to die of a libc #GP while the guests were
 # fine. (A version that ran `xenstore-ls -f /local/domain` every poll hung.)
 guest_ready() {
-	local name=$1 start=$SECONDS next=$((SECONDS + 30)) id="" gone=0
-	while [ $((SECONDS - start)) -lt "$2" ]; do
+	local name=$1 start next id="" gone=0
+	uptime_s; start=$UPTIME_S next=$((UPTIME_S + 30))
+	while uptime_s && [ $((UPTIME_S - start)) -lt "$2" ]; do
 		[ -n "$id" ] || id=$(domid_of "$name") || id=""
 		if [ -n "$id" ]; then
 			xs xenstore-read "/local/domain/$id/data/xenlab/ready" >/dev/null &&
@@ -141,9 +170,9 @@ guest_ready() {
 				[ "$gone" -ge 3 ] && return 2
 			fi
 		fi
-		if [ "$SECONDS" -ge "$next" ]; then
-			say "waiting for $name ($((SECONDS - start))s)"
-			next=$((SECONDS + 30))
+		if [ "$UPTIME_S" -ge "$next" ]; then
+			say "waiting for $name ($((UPTIME_S - start))s)"
+			next=$((UPTIME_S + 30))
 		fi
 		pause 1
 	done
@@ -151,7 +180,7 @@ guest_ready() {
 }
 
 create_guest() {	# create_guest NAME CFG
-	timeout 120 xl create -q "$2" || { status "GUEST-CREATE-FAILED $1"; return 1; }
+	limit 120 xl create -q "$2" || { status "GUEST-CREATE-FAILED $1"; return 1; }
 }
 
 # wait_guest NAME CFG -> domid. A guest that dies before its agent is ready
@@ -181,14 +210,14 @@ if id=$(wait_guest xenlab-hvm /tmp/guest/hvm.cfg); then
 	export XENLAB_GUEST_DOMID=$id
 	say "hvm guest $id ready after $(cut -d' ' -f1 /proc/uptime)s uptime"
 else
-	status "GUEST-NOT-READY hvm ($(timeout 30 xl list 2>&1 | awk 'NR > 1 { printf "%s/%s/%s ", $1, $2, $5 }'))"
+	status "GUEST-NOT-READY hvm ($(limit 30 xl list 2>&1 | awk 'NR > 1 { printf "%s/%s/%s ", $1, $2, $5 }'))"
 fi
 if [ "$XENLAB_PVH" = 1 ]; then
 	if id=$(wait_guest xenlab-pvh /tmp/guest/pvh.cfg); then
 		export XENLAB_PVH_DOMID=$id
 		say "pvh guest $id ready after $(cut -d' ' -f1 /proc/uptime)s uptime"
 	else
-		status "GUEST-NOT-READY pvh ($(timeout 30 xl list 2>&1 | awk 'NR > 1 { printf "%s/%s/%s ", $1, $2, $5 }'))"
+		status "GUEST-NOT-READY pvh ($(limit 30 xl list 2>&1 | awk 'NR > 1 { printf "%s/%s/%s ", $1, $2, $5 }'))"
 	fi
 fi
 env | grep '^XENLAB_' | sort >"$OUT/env"
@@ -210,8 +239,8 @@ else
 		say "test $t start"
 		s=$(now)
 		# shellcheck disable=SC2086
-		timeout -k 10 "${XENLAB_TEST_TIMEOUT:-600}" "./$t" $XENLAB_TEST_ARGS \
-			>"$OUT/tap/$t.tap" 2>&1 </dev/null 9<&-
+		limit "${XENLAB_TEST_TIMEOUT:-600}" "./$t" $XENLAB_TEST_ARGS \
+			>"$OUT/tap/$t.tap" 2>&1 </dev/null
 		rc=$?
 		echo "$t $rc" >>"$OUT/results"
 		say "test $t exit $rc ($(elapsed "$s")s)"
@@ -223,11 +252,11 @@ fi
 # unmapped before the guest goes, pitfall 10); now the guests.
 for g in xenlab-pvh xenlab-hvm; do
 	domid_of "$g" >/dev/null || continue
-	timeout 120 xl destroy "$g" || status "GUEST-DESTROY-FAILED $g"
+	limit 120 xl destroy "$g" || status "GUEST-DESTROY-FAILED $g"
 done
-timeout 30 xl list >"$OUT/xl-list.txt" 2>&1
+limit 30 xl list >"$OUT/xl-list.txt" 2>&1
 mkdir -p "$OUT/xen-logs" && cp -r /var/log/xen/. "$OUT/xen-logs/" 2>/dev/null
-timeout 30 xl dmesg >"$OUT/xl-dmesg.txt" 2>&1
+limit 30 xl dmesg >"$OUT/xl-dmesg.txt" 2>&1
 dmesg >"$OUT/dmesg.txt"
 kill "$hb" 2>/dev/null
 say "done"

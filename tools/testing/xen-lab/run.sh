@@ -34,7 +34,9 @@ idle_timeout=${XENLAB_IDLE_TIMEOUT:-240}
 # up, a stuck toolstack) and is retried once.
 pretest_timeout=${XENLAB_PRETEST_TIMEOUT:-480}
 # PVH dom0 kernel arguments (see Documentation/lab.md, "Known flakes").
-pvh_dom0_args=${XENLAB_PVH_DOM0_ARGS-idle=poll}
+# clocksource=xen: TCG's TSC fails the clocksource watchdog a few seconds
+# in, and the switch it forces made dom0's wall clock jump.
+pvh_dom0_args=${XENLAB_PVH_DOM0_ARGS-clocksource=xen}
 
 usage() {
 	sed -n '5,11p' "$0" | sed 's/^# \{0,1\}//'

@@ -42,7 +42,7 @@ if [ "$(qemu_major)" = "" ] || [ "$(qemu_major)" -lt 10 ]; then
 	fi
 fi
 "$REPO/scripts/apt-setup.sh" install busybox-static mmdebstrap cpio zstd \
-	xz-utils kmod libxen-dev gcc make libc6-dev dwarves
+	xz-utils kmod libxen-dev gcc make libc6-dev dwarves gcc-12-multilib
 [ "$(qemu_major)" -ge 10 ] || { echo "setup: need qemu >= 10" >&2; exit 1; }
 echo "setup:   qemu $(qemu-system-x86_64 --version | head -1 | awk '{print $4}')"
 done_step
