@@ -4,12 +4,13 @@
  * noisy machine: the same guest writes to QUEUE_NOTIFY, served first by a
  * userspace ioreq server (the status quo: every kick wakes dom0 userspace)
  * and then by the module's owned-mode ioeventfd. Reports both rates and
- * their ratio; the module must be faster.
+ * their ratio; the module must be at least BENCH_MIN_RATIO times faster.
  */
 #include "kselftest_harness.h"
 #include "pe_util.h"
 
 #define NR_KICKS	1000
+#define BENCH_MIN_RATIO	2.0
 
 struct relay_count {
 	unsigned int writes;
@@ -85,7 +86,6 @@ FIXTURE_TEARDOWN(bench)
 
 TEST_F_TIMEOUT(bench, module_beats_userspace_relay, 2 * PE_TEST_TIMEOUT_S)
 {
-	const char *dom0 = getenv("XENLAB_DOM0");
 	int dom = xl_guest_domid(), pe;
 	double relay, mod;
 
@@ -102,11 +102,12 @@ TEST_F_TIMEOUT(bench, module_beats_userspace_relay, 2 * PE_TEST_TIMEOUT_S)
 	printf("# bench: %d kicks: userspace relay %.0f/s, module ioeventfd %.0f/s, ratio %.2f\n",
 	       NR_KICKS, relay, mod, mod / relay);
 	close(pe);
-	/* The lab's PVH dom0 runs idle=poll on one pCPU: see README. */
-	if (dom0 && !strcmp(dom0, "pvh"))
-		SKIP(return, "ratio %.2f not asserted on the lab's idle=poll PVH dom0",
-		     mod / relay);
-	EXPECT_GT(mod, relay);
+	/*
+	 * Measured 5.8x (PVH dom0) to 16x (PV dom0, 6.1): at least twice as
+	 * fast means no userspace hop is left on the path, with a margin for
+	 * a noisy host.
+	 */
+	EXPECT_GE(mod, BENCH_MIN_RATIO * relay);
 }
 
 TEST_HARNESS_MAIN

@@ -418,6 +418,67 @@ TEST_F_TIMEOUT(owned, crashed_device_model_does_not_hang_guest, PE_TEST_TIMEOUT_
 	close(ready[1]);
 }
 
+/*
+ * What the invalidate tests take back: 64 pages, one decrease_reservation
+ * batch of the guest's balloon driver, so about one INVALIDATE. The
+ * balloon works asynchronously: each test waits until the requests stop
+ * (QUIET_US without one) so none spills into the next test.
+ */
+#define BALLOON_KB	256
+#define QUIET_US	1500000ull
+
+/* Be the device model until @want non-I/O requests came, then quiet. */
+static void dm_serve_until_quiet(int pe, struct xl_server *s, int dmfd,
+				 struct dm_log *log, unsigned int want)
+{
+	uint64_t now = xl_now_us(), quiet_since = now;
+	uint64_t deadline = now + PE_GUEST_TIMEOUT_MS * 1000ull;
+	unsigned int seen = log->other;
+
+	while (now < deadline) {
+		pe_dm_serve(pe, s, dmfd, 50, dm_cb, log);
+		now = xl_now_us();
+		if (log->other != seen) {
+			seen = log->other;
+			quiet_since = now;
+		} else if (seen >= want && now - quiet_since > QUIET_US) {
+			return;
+		}
+	}
+}
+
+/*
+ * A guest that returns memory makes Xen broadcast IOREQ_TYPE_INVALIDATE to
+ * every ioreq server, synchronously: the device model gets it, completes
+ * it, and the guest's vCPUs go on (a kick on each one is still served).
+ */
+TEST_F_TIMEOUT(owned, invalidate_broadcast_reaches_device_model, PE_TEST_TIMEOUT_S)
+{
+	struct dm_log log = { 0 };
+	unsigned int v, before;
+
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, 0, 0));
+	ASSERT_EQ(0, xl_guest_balloon(self->dom, -BALLOON_KB));
+	dm_serve_until_quiet(self->pe, &self->s, self->dmfd, &log, 1);
+	EXPECT_LE(1, log.other);
+	EXPECT_EQ(0, log.writes + log.reads);
+	before = log.other;
+	for (v = 0; v < self->s.vcpus; v++) {
+		ASSERT_EQ(0, xl_guest_write_start(self->dom, 0, PE_NOTIFY, 4, v,
+						  1, v));
+		EXPECT_EQ(0, dm_until_guest_done(self->pe, &self->s, self->dmfd,
+						 &log, NULL));
+	}
+	EXPECT_EQ(self->s.vcpus, efd_take(self->efd));
+	EXPECT_EQ(0, log.writes + log.reads);
+	/* Growing back sends nothing; keep the guest the size it was. */
+	ASSERT_EQ(0, xl_guest_balloon(self->dom, BALLOON_KB));
+	dm_serve_until_quiet(self->pe, &self->s, self->dmfd, &log, 0);
+	TH_LOG("invalidate requests: %u while shrinking, %u after", before,
+	       log.other - before);
+}
+
 FIXTURE(owned_nodm) {
 	struct xl_server s;
 	int dom, pe;
@@ -460,6 +521,46 @@ TEST_F_TIMEOUT(owned_nodm, unmatched_requests_complete_by_default, PE_TEST_TIMEO
 	ASSERT_EQ(0, xl_guest_wait(self->dom, PE_GUEST_TIMEOUT_MS, &value));
 	EXPECT_EQ(0xffffffffull, value);
 	EXPECT_EQ(1, pe_debugfs_has("defaulted 21"));
+}
+
+/* Wait until the "defaulted" counter moved past @from and then stood still. */
+static long long defaulted_settle(long long from)
+{
+	uint64_t now = xl_now_us(), quiet_since = now;
+	uint64_t deadline = now + PE_GUEST_TIMEOUT_MS * 1000ull;
+	long long seen = from, c;
+
+	while (now < deadline) {
+		usleep(50000);
+		c = pe_debugfs_counter("defaulted");
+		now = xl_now_us();
+		if (c != seen) {
+			seen = c;
+			quiet_since = now;
+		} else if (seen > from && now - quiet_since > QUIET_US) {
+			break;
+		}
+	}
+	return seen;
+}
+
+/* Without a device model, the module itself completes INVALIDATE. */
+TEST_F_TIMEOUT(owned_nodm, invalidate_broadcast_is_completed, PE_TEST_TIMEOUT_S)
+{
+	long long before = pe_debugfs_counter("defaulted"), after;
+	unsigned int v;
+
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, xl_guest_balloon(self->dom, -BALLOON_KB));
+	after = defaulted_settle(before);
+	EXPECT_LT(before, after);
+	/* No vCPU was left blocked on an unanswered request. */
+	for (v = 0; v < self->s.vcpus; v++)
+		EXPECT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, v, 1, v,
+					    PE_GUEST_TIMEOUT_MS, NULL));
+	ASSERT_EQ(0, xl_guest_balloon(self->dom, BALLOON_KB));
+	usleep(QUIET_US);
+	TH_LOG("invalidate requests completed by the module: %lld", after - before);
 }
 
 TEST_HARNESS_MAIN

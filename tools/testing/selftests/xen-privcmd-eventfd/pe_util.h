@@ -230,6 +230,29 @@ static inline int pe_debugfs_has(const char *needle)
 	return !!strstr(buf, needle);
 }
 
+/*
+ * The first "<name> N" counter in the debugfs state (the tests run one
+ * server at a time); -1 if debugfs is unreadable or has no such counter.
+ */
+static inline long long pe_debugfs_counter(const char *name)
+{
+	char buf[16384], key[64];
+	ssize_t n;
+	char *at;
+	int fd = open(PE_DEBUGFS, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	snprintf(key, sizeof(key), " %s ", name);
+	at = strstr(buf, key);
+	return at ? strtoll(at + strlen(key), NULL, 10) : -1;
+}
+
 /* Copy the debugfs state into the TAP output as comments. */
 static inline void pe_debugfs_dump(const char *what)
 {

@@ -279,6 +279,35 @@ int xl_pvh_domid(void)
 	return env_domid("XENLAB_PVH_DOMID");
 }
 
+/*
+ * Move the guest's balloon target by delta_kb (memory/target, what
+ * `xl mem-set` writes). Shrinking makes the guest's balloon driver hand
+ * pages back with XENMEM_decrease_reservation, after which Xen broadcasts
+ * an IOREQ_TYPE_INVALIDATE request to every ioreq server of the domain.
+ */
+int xl_guest_balloon(int domid, long delta_kb)
+{
+	char path[128], val[32];
+	unsigned int n;
+	long target;
+	char *v;
+
+	if (!xs())
+		return neg_errno();
+	snprintf(path, sizeof(path), "/local/domain/%d/memory/target", domid);
+	v = xs_read(xsh, XBT_NULL, path, &n);
+	if (!v)
+		return neg_errno();
+	target = strtol(v, NULL, 10);
+	free(v);
+	if (target + delta_kb <= 0)
+		return -EINVAL;
+	snprintf(val, sizeof(val), "%ld", target + delta_kb);
+	if (!xs_write(xsh, XBT_NULL, path, val, strlen(val)))
+		return neg_errno();
+	return 0;
+}
+
 /* Read /local/domain/<domid>/data/xenlab/<key> into buf. */
 static int guest_read(int domid, const char *key, char *buf, size_t len)
 {

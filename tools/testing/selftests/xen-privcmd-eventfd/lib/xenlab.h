@@ -91,6 +91,8 @@ int xl_guest_write(int domid, int pio, uint64_t addr, unsigned int size,
 int xl_guest_irqcount(int domid, uint64_t *isa_count, uint64_t *evtchn_count);
 int xl_guest_evtchn_port(int domid, uint32_t *port);	/* unbound, for dom0 */
 int xl_guest_isa_irq(int domid);	/* the ISA IRQ the guest counts, -1 if none */
+/* Move the guest's balloon target (KiB); shrinking broadcasts INVALIDATE. */
+int xl_guest_balloon(int domid, long delta_kb);
 
 /* XEN_DMOP_set_isa_irq_level(irq, 1) then (irq, 0). */
 int xl_isa_irq_pulse(uint16_t domid, unsigned int irq);
