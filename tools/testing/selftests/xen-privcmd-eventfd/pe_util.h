@@ -213,20 +213,29 @@ static inline int pe_server_setup(struct xl_server *s, int dom)
 	return rc;
 }
 
-/* Does the debugfs state contain @needle? -1 if debugfs is unreadable. */
-static inline int pe_debugfs_has(const char *needle)
+/* Read the debugfs state into @buf (NUL-terminated); -1 if unreadable. */
+static inline int pe_debugfs_read(char *buf, size_t len)
 {
-	char buf[16384];
-	ssize_t n;
 	int fd = open(PE_DEBUGFS, O_RDONLY);
+	ssize_t n;
 
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n < 0)
 		return -1;
 	buf[n] = 0;
+	return 0;
+}
+
+/* Does the debugfs state contain @needle? -1 if debugfs is unreadable. */
+static inline int pe_debugfs_has(const char *needle)
+{
+	char buf[16384];
+
+	if (pe_debugfs_read(buf, sizeof(buf)))
+		return -1;
 	return !!strstr(buf, needle);
 }
 
@@ -237,17 +246,10 @@ static inline int pe_debugfs_has(const char *needle)
 static inline long long pe_debugfs_counter(const char *name)
 {
 	char buf[16384], key[64];
-	ssize_t n;
 	char *at;
-	int fd = open(PE_DEBUGFS, O_RDONLY);
 
-	if (fd < 0)
+	if (pe_debugfs_read(buf, sizeof(buf)))
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = 0;
 	snprintf(key, sizeof(key), " %s ", name);
 	at = strstr(buf, key);
 	return at ? strtoll(at + strlen(key), NULL, 10) : -1;
