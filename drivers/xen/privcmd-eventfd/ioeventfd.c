@@ -26,7 +26,7 @@
 #define PIO_ADDR_MAX			0xffff
 
 /* Bound on what one ioreq server may hold, as KVM bounds its I/O bus. */
-#define IOEVENTFD_MAX_PER_SERVER	1024
+#define IOEVENTFD_MAX_PER_SERVER	PRIVCMD_EVENTFD_MAX_IOEVENTFDS
 
 /**
  * struct ioeventfd - one registration

@@ -97,6 +97,9 @@ struct privcmd_ioeventfd {
 /** PRIVCMD_EVENTFD_MAX_VCPUS - ioreq slots in one 4 KiB ioreq frame */
 #define PRIVCMD_EVENTFD_MAX_VCPUS	128
 
+/** PRIVCMD_EVENTFD_MAX_IOEVENTFDS - ioeventfds per server; one more: ENOSPC */
+#define PRIVCMD_EVENTFD_MAX_IOEVENTFDS	1024
+
 /* Feature bits of &privcmd_eventfd_version.features */
 /** PRIVCMD_EVENTFD_FEAT_UPSTREAM - IOCTL_PRIVCMD_IOEVENTFD/IRQFD accepted */
 #define PRIVCMD_EVENTFD_FEAT_UPSTREAM		(1ULL << 0)

@@ -419,6 +419,74 @@ TEST_F_TIMEOUT(owned, crashed_device_model_does_not_hang_guest, PE_TEST_TIMEOUT_
 }
 
 /*
+ * A server holds PRIVCMD_EVENTFD_MAX_IOEVENTFDS registrations; one more is
+ * ENOSPC and changes nothing. Lookup is hashed: with the table full, a kick
+ * at the last address registered is still served.
+ */
+TEST_F_TIMEOUT(owned, full_server_is_enospc, PE_TEST_TIMEOUT_S)
+{
+	const uint64_t base = PE_MMIO_START;
+	const uint64_t last = base + 4 * (PRIVCMD_EVENTFD_MAX_IOEVENTFDS - 1);
+	const uint32_t deassign = PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DEASSIGN;
+	unsigned int i;
+
+	for (i = 0; i < PRIVCMD_EVENTFD_MAX_IOEVENTFDS; i++)
+		ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id,
+					  base + 4 * i, 4, self->efd, 0, 0));
+	EXPECT_EQ(-ENOSPC, pe_ioeventfd(self->pe, self->dom, self->s.id,
+					base + 0x1000, 4, self->efd, 0, 0));
+	EXPECT_EQ(-ENOENT, pe_ioeventfd(self->pe, self->dom, self->s.id,
+					base + 0x1000, 4, self->efd, deassign, 0));
+	ASSERT_EQ(0, xl_guest_write(self->dom, 0, last, 4, 1, 3, -1,
+				    PE_GUEST_TIMEOUT_MS, NULL));
+	EXPECT_EQ(3, efd_take(self->efd));
+	/* A freed slot can be taken again. */
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, base, 4,
+				  self->efd, deassign, 0));
+	EXPECT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id,
+				  base + 0x1000, 4, self->efd, 0, 0));
+}
+
+/*
+ * ENOMEM: every allocation of an assign fails in turn (fail-nth fault
+ * injection); each failure is ENOMEM and leaves nothing registered.
+ */
+TEST_F_TIMEOUT(owned, enomem_leaves_nothing_behind, PE_TEST_TIMEOUT_S)
+{
+	char path[64], nth[16];
+	int fd, n, rc;
+
+	snprintf(path, sizeof(path), "/proc/thread-self/fail-nth");
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		SKIP(return, "ENOMEM not reachable: no fail-nth (CONFIG_FAULT_INJECTION off)");
+	for (n = 1; n < 64; n++) {
+		snprintf(nth, sizeof(nth), "%d", n);
+		ASSERT_EQ(strlen(nth), pwrite(fd, nth, strlen(nth), 0));
+		rc = pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, 0, 0);
+		ASSERT_EQ(strlen("0"), pwrite(fd, "0", 1, 0));
+		if (!rc)
+			break;
+		ASSERT_EQ(-ENOMEM, rc);
+		EXPECT_EQ(0, pe_debugfs_has("mmio 0xfe000050 "));
+	}
+	close(fd);
+	EXPECT_EQ(1, pe_debugfs_has("mmio 0xfe000050 "));
+}
+
+/* Port I/O exists only on x86; elsewhere a PIO ioeventfd is EOPNOTSUPP. */
+TEST_F_TIMEOUT(owned, pio_off_x86_is_eopnotsupp, PE_TEST_TIMEOUT_S)
+{
+	int rc = pe_ioeventfd(self->pe, self->dom, self->s.id, XL_PIO_BASE, 2,
+			      self->efd, PRIVCMD_EVENTFD_IOEVENTFD_FLAG_PIO, 0);
+
+	if (pe_arch_has_pio())
+		SKIP(return, "x86 has port I/O (assign: %d); EOPNOTSUPP is the Arm answer", rc);
+	EXPECT_EQ(-EOPNOTSUPP, rc);
+}
+
+/*
  * What the invalidate tests take back: 64 pages, one decrease_reservation
  * batch of the guest's balloon driver, so about one INVALIDATE. The
  * balloon works asynchronously: each test waits until the requests stop
