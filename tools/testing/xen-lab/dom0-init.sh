@@ -180,19 +180,41 @@ guest_ready() {
 }
 
 create_guest() {	# create_guest NAME CFG
-	limit 120 xl create -q "$2" || { status "GUEST-CREATE-FAILED $1"; return 1; }
+	# Not into a caller's $(...): xl's daemon must not hold it open.
+	limit 120 xl create -q "$2" >/dev/null ||
+		{ status "GUEST-CREATE-FAILED $1"; return 1; }
+}
+
+# guest_ctx DOMID: where a stuck guest's vCPUs are, into the serial log.
+# No symbols (Debian's System.map is a stub; guests run nokaslr, so the
+# addresses resolve later against the -dbg package).
+guest_ctx() {
+	local l
+	{
+		limit 30 xl vcpu-list "$1"
+		limit 30 "$XENBIN/xenctx" -C "$1"
+	} 2>&1 | head -80 | while IFS= read -r l; do kmsg "ctx: $l"; done
 }
 
 # wait_guest NAME CFG -> domid. A guest that dies before its agent is ready
-# (an HVM guest triple-faulted at kernel entry in ~1 of 10 boots) gets one
-# more try; a second failure is an infrastructure failure.
+# (an HVM guest triple-faulted at kernel entry in ~1 of 10 boots), or that
+# is alive but silent long after its agent should be up (an HVM guest
+# stopped after "Poking KASLR" in ~1 of 10 boots), is created once more; a
+# second failure is an infrastructure failure. Agents are normally ready
+# 25-45 s after creation.
 wait_guest() {
 	local id rc
-	id=$(guest_ready "$1" 240)
+	id=$(guest_ready "$1" "${XENLAB_GUEST_WAIT:-150}")
 	rc=$?
 	[ $rc = 0 ] && { echo "$id"; return 0; }
-	[ $rc = 2 ] || return 1		# alive but never ready
-	note "$1 died before its agent was ready: retrying once"
+	if [ $rc = 1 ]; then
+		id=$(domid_of "$1")
+		note "$1 (domain $id) alive but not ready: vCPU state in the log; recreating once"
+		[ -n "$id" ] && guest_ctx "$id"
+		limit 120 xl destroy "$1" || return 1
+	else
+		note "$1 died before its agent was ready: recreating once"
+	fi
 	create_guest "$1" "$2" || return 1
 	id=$(guest_ready "$1" 240) && { echo "$id"; return 0; }
 	return 1
