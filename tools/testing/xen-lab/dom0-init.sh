@@ -189,11 +189,17 @@ create_guest() {	# create_guest NAME CFG
 # No symbols (Debian's System.map is a stub; guests run nokaslr, so the
 # addresses resolve later against the -dbg package).
 guest_ctx() {
-	local l
+	local l p
 	{
 		limit 30 xl vcpu-list "$1"
 		limit 30 "$XENBIN/xenctx" -C "$1"
 	} 2>&1 | head -80 | while IFS= read -r l; do kmsg "ctx: $l"; done
+	# Its device model's threads: a vCPU found waiting on an I/O port
+	# access that QEMU never answered is the lead on this stall.
+	for p in $(pgrep -f -- "-xen-domid $1 "); do
+		ps -L -o tid,stat,wchan:28,comm -p "$p" 2>&1 |
+			while IFS= read -r l; do kmsg "ctx: qemu $p: $l"; done
+	done
 }
 
 # wait_guest NAME CFG -> domid. A guest that dies before its agent is ready
