@@ -21,9 +21,8 @@ declare -A CHECKPATCH_IGNORE_FILE=(
 	["drivers/xen/privcmd-eventfd/compat.h"]="LINUX_VERSION_CODE,CONSTANT_COMPARISON"
 	# Stand-in for Linux 6.7+'s include/xen/interface/hvm/ioreq.h on 5.10
 	# and 6.1 (same include guard): it mirrors Xen's public ABI like every
-	# header in include/xen/interface/, with uint*_t types and Xen's
-	# one-element vcpu_ioreq[1] array (shared_iopage_t).
-	["include/xen/interface/*"]="PREFER_KERNEL_TYPES,FLEXIBLE_ARRAY"
+	# header in include/xen/interface/, with uint*_t types.
+	["include/xen/interface/*"]="PREFER_KERNEL_TYPES"
 	# Userspace (selftests, scripts/matrix/*.c): PRIu64, _Static_assert
 	# are C99/C11 names, not CamelCase of ours; __printf() is a kernel
 	# macro that userspace does not have.
@@ -36,6 +35,4 @@ declare -A CHECKPATCH_IGNORE_FILE=(
 COCCI_IGNORE=(
 	# str_yes_no() and friends (<linux/string_choices.h>) are not in 5.10.
 	": opportunity for str_[a-z_]+\\("
-	# Xen's one-element vcpu_ioreq[1] (see include/xen/interface above).
-	"^\\./include/xen/interface/.*flexible-array"
 )

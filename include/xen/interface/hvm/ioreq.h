@@ -48,8 +48,4 @@ struct ioreq {
 	uint8_t type;		/* IOREQ_TYPE_* */
 };
 
-struct shared_iopage {
-	struct ioreq vcpu_ioreq[1];
-};
-
 #endif /* __XEN_PUBLIC_HVM_IOREQ_H__ */
