@@ -67,6 +67,17 @@ T0=$SECONDS
 log() { echo "lab: $*"; }
 die() { echo "lab: ERROR: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
+# One lab at a time: two QEMU labs on this machine's 2 cores time each
+# other out. Held until this script exits; set-up runs under it too.
+lab_lock() {
+	[ -n "${XENLAB_LOCK_HELD:-}" ] && return 0
+	local lock=${XENLAB_LOCK:-/run/lock/xen-privcmd-eventfd-lab.lock}
+	exec 9>"$lock"
+	flock -n 9 || { echo "lab: waiting for another lab run ($lock)"; flock 9; }
+	export XENLAB_LOCK_HELD=1
+}
+lab_lock
+
 [ -e "$LAB_CACHE/versions.env" ] || "$LAB_DIR/setup.sh" || die "setup failed"
 # shellcheck disable=SC1091
 . "$LAB_CACHE/versions.env"
