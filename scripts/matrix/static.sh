@@ -165,6 +165,27 @@ uapi_compile() {
 	fi
 }
 
+# uapi_order NAME FIRST SECOND: a backend that also includes the <xen/privcmd.h>
+# of a 6.7+ linux-libc-dev (IOCTL_PRIVCMD_IRQFD, struct privcmd_irqfd;
+# the stand-in in scripts/matrix/privcmd-6.7) must compile with either
+# include order, in C and C++.
+uapi_order() {
+	local name=$1 log=$LOGDIR/$1.log cc
+	wanted "$name" || return 0
+	: >"$log"
+	for cc in "gcc -x c" "g++ -x c++" "gcc -x c -std=c90 -pedantic"; do
+		echo "== $cc: $2 then $3" >>"$log"
+		# shellcheck disable=SC2086
+		printf '#include <%s>\n#include <%s>\n' "$2" "$3" |
+			$cc -I"$SRC/include/uapi" -I"$REPO/scripts/matrix/privcmd-6.7" \
+			-Wall -Wextra -Werror -c -o /dev/null - >>"$log" 2>&1 || {
+			not_ok "$name" "$cc: $(step_reason "$log")" "$log"
+			return
+		}
+	done
+	ok "$name"
+}
+
 # uapi_layout.c holds one table of expected sizes, offsets and ioctl
 # numbers as _Static_asserts; it is compiled (-c, never run: the host may
 # not execute 32-bit binaries) once per ABI. Both compiling means both ABIs
@@ -258,6 +279,8 @@ if host_setup "${MATRIX_PKGS[@]}" "${STATIC_PKGS[@]}"; then
 	uapi_compile uapi-header-clang-m64 clang-19 -m64 -x c
 	uapi_compile uapi-nopad-m64 gcc -m64 -x c -Wpadded
 	uapi_compile uapi-nopad-m32 gcc -m32 -x c -Wpadded
+	uapi_order uapi-order-privcmd-first xen/privcmd.h xen/privcmd-eventfd.h
+	uapi_order uapi-order-eventfd-first xen/privcmd-eventfd.h xen/privcmd.h
 	uapi_layout
 	uapi_all_structs
 	ioctl_magic
