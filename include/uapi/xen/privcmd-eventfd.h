@@ -19,6 +19,23 @@
 
 /* ---- Upstream-compatible ABI (Linux 6.7 include/uapi/xen/privcmd.h) ---- */
 
+/*
+ * A 6.7+ <xen/privcmd.h> defines the upstream ABI below unconditionally, so
+ * if it came after this header it would redefine it. In userspace it is
+ * therefore included first, whenever it can be: it needs a
+ * <xen/interface/xen.h> that linux-libc-dev does not ship, and without one
+ * it cannot be included at all and is left alone. Its include guard makes
+ * a later #include <xen/privcmd.h> a no-op; before 6.7 it has no
+ * IOCTL_PRIVCMD_IRQFD and the definitions below are used. (The quoted
+ * form of __has_include finds what <> finds: no xen/xen/ directory next
+ * to this header.)
+ */
+#if !defined(__KERNEL__) && defined(__has_include)
+#if __has_include("xen/privcmd.h") && __has_include("xen/interface/xen.h")
+#include <xen/privcmd.h>
+#endif
+#endif
+
 #ifndef IOCTL_PRIVCMD_IRQFD
 
 /** PRIVCMD_IRQFD_FLAG_DEASSIGN - remove the irqfd bound to &privcmd_irqfd.fd */
