@@ -3,6 +3,7 @@
 #
 # `make check`: the whole verification of the project, in one command.
 #
+#   0. set-up tests   (scripts/tests: the choice of kernel builds, offline)
 #   1. build matrix   (scripts/matrix: every kernel, arm64, clang, DKMS)
 #   2. static checks  (sparse, checkpatch, coccicheck, uapi header)
 #   3. lab            (kselftests in a real Xen dom0 under QEMU, every combo)
@@ -12,7 +13,7 @@
 # adds them up and exits non-zero if anything failed or a step produced no
 # tally at all. Logs: out/check/<step>.log.
 #
-#   scripts/check.sh [matrix] [static] [lab]     (default: all three)
+#   scripts/check.sh [setup] [matrix] [static] [lab]     (default: all)
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,7 +25,7 @@ lab_combos=${LAB:-all}
 [ "$lab_combos" = all ] && lab_combos=pv-6.12,pvh-6.12,pv-6.1
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(matrix static lab)
+[ ${#steps[@]} -gt 0 ] || steps=(setup matrix static lab)
 
 total_pass=0
 total_fail=0
@@ -63,6 +64,7 @@ run_step() {
 
 for step in "${steps[@]}"; do
 	case $step in
+	setup)	run_step setup "$REPO/scripts/tests/resolve-test.sh" ;;
 	matrix) run_step matrix "$REPO/scripts/matrix/matrix.sh" ;;
 	static) run_step static "$REPO/scripts/matrix/static.sh" ;;
 	lab)	run_step lab "$REPO/tools/testing/xen-lab/run.sh" --combo "$lab_combos" ;;
@@ -72,6 +74,13 @@ done
 
 echo "=== check summary (${SECONDS}s)"
 printf '%s\n' "${summary[@]}"
+# What the results ran on, as set-up chose it from the mirror.
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/xen-privcmd-eventfd
+sed -n 's/^# \([0-9.]*\): \([^:]*\):.*/versions: matrix kernel \1: \2/p' \
+	"$cache/matrix/kernels.env" 2>/dev/null
+sed -n -e 's/^K6[0-9]*_PKGS="\(linux-image-[^ ]*\).*/versions: lab kernel \1/p' \
+	-e 's/^\(XEN_VER\|QEMU_VER\)=\(.*\)/versions: lab \1 \2/p' \
+	"$cache/lab/versions.env" 2>/dev/null
 if [ "$total_skip" -gt 0 ]; then
 	echo "check: $total_pass passed, $total_fail failed, $total_skip skipped"
 else

@@ -22,11 +22,17 @@ APT_SETUP=$REPO/scripts/apt-setup.sh
 SRC=${SRC:-$REPO}		# the tree under test (a broken copy to prove red)
 
 # The kernels of the matrix (Debian ABI names; see Documentation/build.md).
+# Preferences only: matrix_kernels (trees.sh) resolves them against the
+# mirror as it is now and may replace each by the newest complete build of
+# its series.
 K510=5.10.0-32-amd64			# bullseye
 K61=6.1.0-56				# bookworm-security
 K612=6.12.117+deb12			# bookworm-security
-K72=7.2.13+deb14			# sid
+K72=7.2.13+deb14			# sid (the newest 7.x)
 SRC72_VER=7.2				# sid linux-source-7.2
+K72_UP=7.2.13				# its upstream version (vermagic)
+# shellcheck source=../resolve.sh
+. "$REPO/scripts/resolve.sh"
 
 mkdir -p "$MC/debs" "$MC/root" "$MC/src" "$MC/build" "$OUT"
 

@@ -133,11 +133,11 @@ if host_setup "${MATRIX_PKGS[@]}"; then
 	build build-5.10-amd64 x86-64 "$K510 "
 	build build-6.1-amd64 x86-64 "$K61-amd64 "
 	build build-6.12-amd64 x86-64 "$K612-amd64 "
-	build build-7.2-amd64 x86-64 "7.2.13 "
-	build build-7.2-clang x86-64 "7.2.13 " LLVM=-19
+	build build-7.2-amd64 x86-64 "$K72_UP "
+	build build-7.2-clang x86-64 "$K72_UP " LLVM=-19
 	build build-6.1-arm64 aarch64 "$K61-arm64 " ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 	build build-6.12-arm64 aarch64 "$K612-arm64 " ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
-	build build-7.2-arm64 aarch64 "7.2.13 " ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+	build build-7.2-arm64 aarch64 "$K72_UP " ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 	selftests
 	dkms_step 5.10-amd64 "$K510"
 	dkms_step 6.1-amd64 "$K61-amd64"

@@ -8,10 +8,11 @@
 # install cleanly (5.10 pulls gcc-10 from bullseye) and are what DKMS builds
 # against; 6.12's headers depend on its linux-image, initramfs-tools and a
 # newer libudev1, so they are only unpacked (dpkg -x) into the cache.
+# dwarves: pahole, which 6.12's BTF step runs for every module.
+# gcc-12-multilib: the selftests' 32-bit caller (build-selftests).
 MATRIX_PKGS=(
-	"linux-headers-$K510/bullseye" "linux-headers-$K61-amd64"
-	bc bison flex libelf-dev libssl-dev kmod xz-utils make
-	gcc-aarch64-linux-gnu clang-19 lld-19 llvm-19
+	bc bison flex libelf-dev libssl-dev kmod xz-utils make dwarves
+	gcc-aarch64-linux-gnu clang-19 lld-19 llvm-19 gcc-12-multilib
 	dkms openssl libxen-dev
 )
 # gcc-multilib conflicts with every cross gcc; gcc-12-multilib does not.
@@ -20,23 +21,86 @@ STATIC_PKGS=(
 	gcc-12-multilib g++-12-multilib dpkg-dev
 )
 
-# Debian packages fetched with apt-get download (never installed).
-MATRIX_DEBS=(
-	"linux-source-$SRC72_VER" "linux-config-$SRC72_VER"
-	"linux-headers-$K72-amd64" "linux-headers-$K72-arm64:arm64"
-	"linux-headers-$K612-amd64" "linux-headers-$K612-common" "linux-kbuild-$K612"
-	"linux-headers-$K612-arm64:arm64" "linux-headers-$K61-arm64:arm64"
-)
+# Debian packages fetched with apt-get download (never installed); set by
+# matrix_kernels.
+MATRIX_DEBS=()
 
-# host_setup PKG...: the host packages, plus arm64 as foreign architecture
-# (for apt-get download of arm64 headers) and the version table VER.
+# The matrix's kernel series: "VAR:SERIES:ABI_RE", VAR holding the
+# preferred ABI (above). +deb12 only for 6.12 (+deb13 builds need trixie's
+# tools); 7 is whatever 7.x sid has.
+MK_SERIES=('K510:5.10:5\.10\.0-[0-9]+' 'K61:6.1:6\.1\.0-[0-9]+'
+	   'K612:6.12:6\.12\.[0-9]+\+deb12' 'K72:7:7\.[0-9]+\.[0-9]+\+deb1[4-9]')
+
+# mk_pref VAR: the preferred ABI held in VAR, without a flavour suffix
+mk_pref() {
+	local v=${!1}
+	echo "${v%-amd64}"
+}
+
+# matrix_kernels: choose the matrix's kernels from what the mirror offers
+# now (the values above are preferences), once per refresh of apt's lists;
+# kept in $MC/kernels.env, whose comments say what was chosen and why.
+matrix_kernels() {
+	local f=$MC/kernels.env stamp=/var/lib/apt/lists/.xen-privcmd-eventfd-updated
+	local e var series re specs=() list out tmp mm up
+	if ! [ -s "$f" ] || [ "$stamp" -nt "$f" ]; then
+		for e in "${MK_SERIES[@]}"; do
+			IFS=: read -r var series re <<<"$e"
+			specs+=("$series:$re:$(mk_pref "$var")")
+		done
+		list=$(rs_live_listing amd64 "${specs[@]}")
+		tmp=$(mktemp "$f.XXXXXX")
+		echo "# written by scripts/matrix (matrix_kernels) on $(date -u +%F)" >"$tmp"
+		for e in "${MK_SERIES[@]}"; do
+			IFS=: read -r var series re <<<"$e"
+			out=$(resolve_kernel "$series" "$re" amd64 0 "$(mk_pref "$var")" "" \
+			      <<<"$list") || { rm -f "$tmp"; return 1; }
+			eval "$out"
+			printf '# %s: %s %s: %s\n%s=%s\n%s_VER=%s\n' "$series" "$R_ABI" \
+				"$R_HEADERS_VER" "$R_WHY" "$var" "$R_ABI" "$var" "$R_HEADERS_VER" >>"$tmp"
+		done
+		mv "$tmp" "$f"
+	fi
+	# shellcheck disable=SC1090
+	. "$f"
+	K510=$K510-amd64
+	# 7.x comes as linux-source-<major.minor> of the same upstream version
+	up=$(rs_upstream "$K72_VER")
+	mm=${up%.*}
+	SRC72_VER=$mm K72_UP=$up
+	MATRIX_DEBS=(
+		"linux-source-$SRC72_VER" "linux-config-$SRC72_VER"
+		"linux-headers-$K72-amd64" "linux-headers-$K72-arm64:arm64"
+		"linux-headers-$K612-amd64" "linux-headers-$K612-common" "linux-kbuild-$K612"
+		"linux-headers-$K612-arm64:arm64" "linux-headers-$K61-arm64:arm64"
+	)
+	grep '^# [0-9]' "$f" | sed 's/^# /kernels: /'
+}
+
+# host_setup PKG...: the host packages, the kernels (matrix_kernels: their
+# headers, where they are installed), arm64 as foreign architecture (for
+# apt-get download of arm64 headers) and the version table VER.
 host_setup() {
 	local log=$OUT/$TALLY_NAME/host-setup.log
-	if ! { host_install "$@" && need_arm64_arch; } >"$log" 2>&1; then
+	if ! { "$APT_SETUP" && need_arm64_arch; } >"$log" 2>&1; then
+		not_ok host-setup "apt: $(step_reason "$log")" "$log"
+		return 1
+	fi
+	if ! matrix_kernels 2>>"$log"; then
+		not_ok host-setup "kernels: $(grep -m1 '^resolve:' "$log")" "$log"
+		return 1
+	fi
+	if ! host_install "$@" "linux-headers-$K510/bullseye" "linux-headers-$K61-amd64" \
+	     >>"$log" 2>&1; then
 		not_ok host-setup "apt: $(step_reason "$log")" "$log"
 		return 1
 	fi
 	resolve "${MATRIX_DEBS[@]}"
+	if [ "${VER[linux-source-$SRC72_VER:amd64]:-(none)}" = "(none)" ] ||
+	   [ "$(rs_upstream "${VER[linux-source-$SRC72_VER:amd64]}")" != "$K72_UP" ]; then
+		not_ok host-setup "no linux-source-$SRC72_VER $K72_UP for the $K72 headers"
+		return 1
+	fi
 }
 
 hdr_dir() { echo "$1/usr/src/linux-headers-$2"; }

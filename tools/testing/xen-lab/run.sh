@@ -78,14 +78,46 @@ lab_lock() {
 }
 lab_lock
 
-[ -e "$LAB_CACHE/versions.env" ] || "$LAB_DIR/setup.sh" || die "setup failed"
-# shellcheck disable=SC1091
-. "$LAB_CACHE/versions.env"
-[ -d "$ROOTFS" ] && [ -e "$XEN_BIN" ] || die "lab cache incomplete: run make lab-setup"
+# The kernel series these combinations boot (6.12 is also the guests').
+need_series() {
+	local c
+	{ echo "$K612_SERIES"; for c in $combos; do echo "${c#*-}"; done; } | sort -u | tr '\n' ' '
+}
+# Set up what is missing (resolved against the mirror as it is now); a
+# complete cache needs no network.
+lab_ready() {
+	local s p
+	[ -e "$LAB_CACHE/versions.env" ] || return 1
+	# shellcheck disable=SC1091
+	. "$LAB_CACHE/versions.env"
+	for s in $(need_series); do
+		p=K${s//./}_DIR
+		[ -e "${!p:-/nonexistent}/.done" ] || return 1
+	done
+	[ -e "$ROOTFS/.done" ] && [ -e "$XEN_BIN" ] || return 1
+	# make demo runs no kselftest: it needs no harness headers
+	[ "$demo" = 1 ] || [ -e "${KSFT_DIR:-/nonexistent}/kselftest_harness.h" ]
+}
+if ! lab_ready; then
+	"$LAB_DIR/setup.sh" --series "$(need_series | tr ' ' ',' | sed 's/,$//')" \
+		$([ "$demo" = 1 ] && echo --no-ksft) || die "setup failed"
+	lab_ready || die "lab cache incomplete after set-up: run make lab-setup"
+fi
+log "versions: Xen $XEN_VER; QEMU $QEMU_VER; kernels:$(
+	for s in $(need_series); do p=K${s//./}; a=${p}_ABI v=${p}_VER
+		printf ' %s %s (%s)' "$s" "${!a}" "${!v}"; done)"
 
-hdr_dir() { echo "$LAB_CACHE/kernel-$1/usr/src/linux-headers-$1-amd64"; }
+# kdir ABI: the extracted kernel build of ABI; hdr_dir ABI: its headers tree
+kdir() {
+	case $1 in
+	"$K612_ABI") echo "$K612_DIR";;
+	"${K61_ABI:-}") echo "$K61_DIR";;
+	*) die "kernel $1 not set up";;
+	esac
+}
+hdr_dir() { echo "$(kdir "$1")/usr/src/linux-headers-$1-amd64"; }
 GUEST_ABI=$K612_ABI
-GUEST_KERNEL=$LAB_CACHE/kernel-$GUEST_ABI/boot/vmlinuz-$GUEST_ABI-amd64
+GUEST_KERNEL=$(kdir "$GUEST_ABI")/boot/vmlinuz-$GUEST_ABI-amd64
 
 # ---------------------------------------------------------------------------
 # Build (host side): selftests, guest agent + module + initrd, dom0 module.
@@ -95,16 +127,19 @@ mkdir -p "$BUILD"
 
 build_common() {
 	local g=$BUILD/guest
-	log "building selftests, guest agent, guest module"
 	rm -rf "$BUILD/selftests"
-	# -k: one test that does not build must not stop the others; it is
-	# reported as a failure when the results are read.
-	if ! make -s -k -C "$SELFTESTS" KSFT_DIR="$KSFT_DIR" OUTPUT="$BUILD/selftests" \
-		>"$BUILD/selftests.log" 2>&1; then
-		grep -a -E 'error|Error' "$BUILD/selftests.log" | head -20 | sed 's/^/lab: build: /'
-		log "WARNING: some selftests do not build (full log: $BUILD/selftests.log)"
-	fi
-	if [ "$demo" = 1 ]; then
+	if [ "$demo" = 0 ]; then
+		log "building selftests, guest agent, guest module"
+		# -k: one test that does not build must not stop the others;
+		# it is reported as a failure when the results are read.
+		if ! make -s -k -C "$SELFTESTS" KSFT_DIR="$KSFT_DIR" OUTPUT="$BUILD/selftests" \
+			>"$BUILD/selftests.log" 2>&1; then
+			grep -a -E 'error|Error' "$BUILD/selftests.log" | head -20 |
+				sed 's/^/lab: build: /'
+			log "WARNING: some selftests do not build (full log: $BUILD/selftests.log)"
+		fi
+	else
+		log "building the demo, guest agent, guest module"
 		make -s -C "$LAB_DIR/demo" OUTPUT="$BUILD/demo" REPO="$REPO" \
 			>"$BUILD/demo.log" 2>&1 ||
 			{ cat "$BUILD/demo.log"; die "demo build failed"; }
@@ -291,7 +326,7 @@ EOF
 	[ "$dom0" = pvh ] && dom0_args+=" $pvh_dom0_args"
 	dom0_args+=" ${XENLAB_DOM0_ARGS:-}"
 	qemu_args+=(-kernel "$XEN_BIN" -append "$xen_args"
-		-initrd "$LAB_CACHE/kernel-$abi/boot/vmlinuz-$abi-amd64 $dom0_args,$cdir/dom0-initrd.cpio.gz"
+		-initrd "$(kdir "$abi")/boot/vmlinuz-$abi-amd64 $dom0_args,$cdir/dom0-initrd.cpio.gz"
 		-fsdev "local,id=fsroot,path=$ROOTFS,security_model=passthrough,readonly=on"
 		-device "virtio-9p-pci,fsdev=fsroot,mount_tag=rootfs$virtio_opt"
 		-fsdev "local,id=fslab,path=$share,security_model=passthrough"
