@@ -50,3 +50,13 @@ check:
 	LAB=$(LAB) scripts/check.sh
 
 .PHONY: check
+
+# Debian packages into out/deb/ (debian/, Documentation/build.md) and
+# their test: lintian, then install into a fresh Debian 12 chroot with DKMS.
+deb:
+	scripts/deb-build.sh
+
+deb-check:
+	scripts/deb-test.sh
+
+.PHONY: deb deb-check
