@@ -44,21 +44,29 @@ rs_parse() {
 	}' | sort -u
 }
 
+# rs_sort < "<version> <anything>" lines: the same lines, newest version
+# first (Debian order; the lists are short, an insertion sort will do)
+rs_sort() {
+	local l i placed out=()
+	while read -r l; do
+		[ -n "$l" ] || continue
+		local rest=()
+		placed=0
+		for i in "${out[@]}"; do
+			if [ $placed = 0 ] && rs_newer "${l%% *}" "${i%% *}"; then
+				rest+=("$l"); placed=1
+			fi
+			rest+=("$i")
+		done
+		[ $placed = 1 ] || rest+=("$l")
+		out=("${rest[@]}")
+	done
+	[ ${#out[@]} = 0 ] || printf '%s\n' "${out[@]}"
+}
+
 # rs_versions PKG: the versions of PKG in $RS_LIST, newest first
 rs_versions() {
-	local v out=()
-	while read -r v; do
-		local i=0 placed=0 rest=()
-		for i in "${!out[@]}"; do
-			if [ $placed = 0 ] && rs_newer "$v" "${out[$i]}"; then
-				rest+=("$v"); placed=1
-			fi
-			rest+=("${out[$i]}")
-		done
-		[ $placed = 1 ] || rest+=("$v")
-		out=("${rest[@]}")
-	done < <(awk -v p="$1" '$1 == p { print $2 }' <<<"$RS_LIST")
-	[ ${#out[@]} = 0 ] || printf '%s\n' "${out[@]}"
+	awk -v p="$1" '$1 == p { print $2 }' <<<"$RS_LIST" | rs_sort
 }
 
 # rs_same_upstream PKG V: V itself if PKG has it, else PKG's newest
@@ -99,29 +107,12 @@ rs_build() {
 # rs_abis: ABIs of the series in $RS_LIST (headers of the flavour), by
 # their newest headers version, newest first: "<abi> <version>" lines
 rs_abis() {
-	local re="^linux-headers-(${RS_ABI_RE})-${RS_FLAVOUR}\$" name abi best lines=()
+	local re="^linux-headers-(${RS_ABI_RE})-${RS_FLAVOUR}\$" name abi
 	for name in $(awk '{ print $1 }' <<<"$RS_LIST" | sort -u | grep -E "$re"); do
 		abi=${name#linux-headers-}
 		abi=${abi%-"$RS_FLAVOUR"}
-		best=$(rs_versions "$name" | head -n 1)
-		lines+=("$best $abi")
-	done
-	[ ${#lines[@]} = 0 ] && return 0
-	# newest first by Debian version order
-	local sorted=() l i placed
-	for l in "${lines[@]}"; do
-		local rest=()
-		placed=0
-		for i in "${sorted[@]}"; do
-			if [ $placed = 0 ] && rs_newer "${l%% *}" "${i%% *}"; then
-				rest+=("$l"); placed=1
-			fi
-			rest+=("$i")
-		done
-		[ $placed = 1 ] || rest+=("$l")
-		sorted=("${rest[@]}")
-	done
-	for l in "${sorted[@]}"; do echo "${l#* } ${l%% *}"; done
+		echo "$(rs_versions "$name" | head -n 1) $abi"
+	done | rs_sort | awk '{ print $2, $1 }'
 }
 
 # resolve_kernel SERIES ABI_RE FLAVOUR NEED_IMAGE PREF_ABI PREF_VER < LISTING
