@@ -6,6 +6,7 @@
 #   0. set-up tests   (scripts/tests: the choice of kernel builds, offline)
 #   1. build matrix   (scripts/matrix: every kernel, arm64, clang, DKMS)
 #   2. static checks  (sparse, checkpatch, coccicheck, uapi header)
+#      deb            (Debian packages: lintian, DKMS install in a chroot)
 #   3. lab            (kselftests in a real Xen dom0 under QEMU, every combo)
 #
 # Each step prints its own "N passed, N failed" line; this script runs them
@@ -13,7 +14,7 @@
 # adds them up and exits non-zero if anything failed or a step produced no
 # tally at all. Logs: out/check/<step>.log.
 #
-#   scripts/check.sh [setup] [matrix] [static] [lab]     (default: all)
+#   scripts/check.sh [setup] [matrix] [static] [deb] [lab]     (default: all)
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,7 +26,7 @@ lab_combos=${LAB:-all}
 [ "$lab_combos" = all ] && lab_combos=pv-6.12,pvh-6.12,pv-6.1
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(setup matrix static lab)
+[ ${#steps[@]} -gt 0 ] || steps=(setup matrix static deb lab)
 
 total_pass=0
 total_fail=0
@@ -67,6 +68,7 @@ for step in "${steps[@]}"; do
 	setup)	run_step setup "$REPO/scripts/tests/resolve-test.sh" ;;
 	matrix) run_step matrix "$REPO/scripts/matrix/matrix.sh" ;;
 	static) run_step static "$REPO/scripts/matrix/static.sh" ;;
+	deb)	run_step deb "$REPO/scripts/deb-test.sh" ;;
 	lab)	run_step lab "$REPO/tools/testing/xen-lab/run.sh" --combo "$lab_combos" ;;
 	*) echo "check: unknown step $step" >&2; exit 2 ;;
 	esac
