@@ -184,7 +184,9 @@ prep72() {
 	clang)	arch=amd64; cc="clang$(clang-19 -dumpversion)"; args=(LLVM=-19) ;;
 	esac
 	hv=${VER[linux-headers-$K72-$arch:$arch]}
-	o=$MC/build/7.2_$v-$fl-$cc-hdr$hv
+	# the tree's .config records the pahole it was prepared with (BTF);
+	# Kbuild warns on every module once another one is installed
+	o=$MC/build/7.2_$v-$fl-$cc-hdr$hv-pahole$(pahole --version 2>/dev/null || echo none)
 	if [ ! -e "$o/.done" ]; then
 		hroot=$(xroot "hdr-$hv-$arch-7.2" "linux-headers-$K72-$arch:$arch") || return 1
 		rm -rf "$o"
