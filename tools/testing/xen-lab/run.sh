@@ -20,7 +20,10 @@ REPO=$(cd "$LAB_DIR/../../.." && pwd)
 SELFTESTS=$REPO/tools/testing/selftests/xen-privcmd-eventfd
 WORK=${XENLAB_WORK:-$REPO/out/lab}
 
-ALL_COMBOS="pv-6.12 pvh-6.12 pv-6.1"
+# <dom0 mode>-<kernel series>[-smp]: -smp boots QEMU with 2 CPUs
+# (multi-threaded TCG) and dom0 with 2 vCPUs, so the event channel handler
+# runs beside the ioctls and the release of another dom0 vCPU.
+ALL_COMBOS="pv-6.12 pvh-6.12 pv-6.1 pv-6.12-smp pv-6.1-smp"
 combos=$ALL_COMBOS
 tests=""
 test_args=""
@@ -81,7 +84,8 @@ lab_lock
 # The kernel series these combinations boot (6.12 is also the guests').
 need_series() {
 	local c
-	{ echo "$K612_SERIES"; for c in $combos; do echo "${c#*-}"; done; } | sort -u | tr '\n' ' '
+	{ echo "$K612_SERIES"; for c in $combos; do c=${c%-smp}; echo "${c#*-}"; done; } |
+		sort -u | tr '\n' ' '
 }
 # Set up what is missing (resolved against the mirror as it is now); a
 # complete cache needs no network.
@@ -257,7 +261,11 @@ GUEST_INFRA_RE='segfault|Kernel panic|xenlab-agent: FATAL|Oops|BUG:|Attempted to
 run_combo() {
 	local combo=$1 attempt=${2:-1} abi dom0 cdir share in out ko qemu_args
 	local xen_args dom0_args virtio_opt="" rc start t list started=0
+	local smp=${XENLAB_SMP:-1}
 	case $combo in
+	*-smp) smp=2;;
+	esac
+	case ${combo%-smp} in
 	pv-6.12) abi=$K612_ABI dom0=pv;;
 	pvh-6.12) abi=$K612_ABI dom0=pvh;;
 	pv-6.1) abi=$K61_ABI dom0=pv;;
@@ -310,11 +318,13 @@ EOF
 	build_dom0_initrd "$abi" "$cdir/dom0-initrd.cpio.gz"
 
 	xen_args="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all"
-	xen_args+=" dom0_mem=768M,max:768M dom0_max_vcpus=1 cpuidle=0 noreboot"
-	# One emulated CPU is fastest (xen-lab.md). XENLAB_SMP=2 was tried
-	# for the PVH dom0 (idle=poll) and did not make its guests reliable.
-	local smp=${XENLAB_SMP:-1}
-	qemu_args=(-machine q35 -cpu EPYC,+svm,+npt,-monitor -m 2048 -smp "$smp"
+	xen_args+=" dom0_mem=768M,max:768M dom0_max_vcpus=$smp cpuidle=0 noreboot"
+	# One emulated CPU is fastest (xen-lab.md); the -smp combinations
+	# (or XENLAB_SMP=2) give Xen 2 CPUs on 2 TCG threads and dom0 2 vCPUs.
+	# XENLAB_SMP=2 was tried for the PVH dom0 (idle=poll) and did not make
+	# its guests reliable.
+	qemu_args=(-machine q35 -accel tcg,thread=multi
+		   -cpu EPYC,+svm,+npt,-monitor -m 2048 -smp "$smp"
 		   -display none -monitor none -no-reboot -nic none)
 	if [ "$dom0" = pvh ]; then
 		# PVH dom0 needs an IOMMU, hence devices behind it; RDTSCP off.
