@@ -9,7 +9,10 @@
 # deterministically: the timeout has passed before the read starts (bash
 # 5.2's read -t then restores an uninitialised signal mask; fixed in 5.3).
 #
-#   pid1-check.sh [DOM0_INIT_SH [XENLAB_INIT_BINARY]]   (root: unshare -p)
+#   pid1-check.sh [DOM0_INIT_SH]      (root: unshare -p; gcc for xenlab-init)
+#
+# A script that uses xenlab-init gets it built from xenlab-init.c next to
+# this file and runs under it as PID 1, as dom0 does.
 #
 # Fails when a bounded /bin/true hits its deadline (a child that exited
 # but was not noticed), when a zombie outlives 3 s, or when the shell's
@@ -17,10 +20,14 @@
 set -u
 LAB_DIR=$(cd "$(dirname "$0")" && pwd)
 SCRIPT=${1:-$LAB_DIR/dom0-init.sh}
-INIT=${2:-}
 N=${XENLAB_CHECK_ITERS:-60}
 W=$(mktemp -d /tmp/xenlab-pid1.XXXX)
 trap 'rm -rf "$W"' EXIT
+INIT=""
+if grep -q xenlab-init "$SCRIPT"; then
+	INIT=$W/xenlab-init
+	gcc -static -O2 -Wall -Wextra -o "$INIT" "$LAB_DIR/xenlab-init.c" || exit 2
+fi
 
 # The helpers exactly as the script defines them: from "# pause SECONDS"
 # up to "# xs CMD".
@@ -29,7 +36,7 @@ sed -n '/^# pause SECONDS/,/^# xs CMD/p' "$SCRIPT" | sed 's#/run/#'"$W"'/#g' >"$
 
 cat >"$W/body.sh" <<BODY
 #!/bin/bash
-XENLAB_INIT=$INIT
+XI=$INIT
 . $W/helpers.sh
 bad=0
 for i in \$(seq $N); do
