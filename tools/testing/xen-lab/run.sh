@@ -298,6 +298,7 @@ run_combo() {
 	cp "$LAB_DIR/dom0-init.sh" "$BUILD/xenlab-init" "$in/"
 	cp "$GUEST_KERNEL" "$in/guest/vmlinuz"
 	cp "$BUILD/guest/initrd.cpio.gz" "$in/guest/"
+	(cd "$in/guest" && sha256sum vmlinuz initrd.cpio.gz >SHA256SUMS)	# checked in dom0
 	write_guest_cfgs "$in/guest"
 	cat >"$in/lab.env" <<EOF
 XENLAB_COMBO=$combo
