@@ -15,6 +15,17 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 IN=/lab/in
 OUT=/lab/out
 
+# PID 1 is xenlab-init (static C, built on the host): it reaps every
+# process, orphans included, and powers off when this script ends. The
+# initramfs starts this script as PID 1: hand over. Bash as PID 1 lost
+# track of its children: see limit below.
+XI=$IN/xenlab-init
+if [ $$ = 1 ]; then
+	[ -x "$XI" ] && exec "$XI" "$0" "$@"
+	echo "XENLAB: FATAL: $XI missing"
+	exec busybox poweroff -f
+fi
+
 # Markers go to the kernel log (so dmesg has them too) which the console
 # shows; plain stdout only if /dev/kmsg is not usable.
 # Every say() is progress; the watchdog below reports a script that has
@@ -24,6 +35,13 @@ kmsg() { echo "XENLAB: $*" >/dev/kmsg 2>/dev/null || echo "XENLAB: $*"; }
 say() { kmsg "$*"; : >"$PROGRESS" 2>/dev/null; }
 status() { echo "$*" >>"$OUT/status"; say "$*"; }
 note() { echo "$*" >>"$OUT/notes"; say "note: $*"; }
+# retry WHAT: every dom0-side retry is counted, in out/retries and on the
+# console; the host prints them with the notes. A file, not a variable:
+# guest waits run in $(...) subshells.
+retry() {
+	echo "$*" >>"$OUT/retries"
+	note "dom0 retry $(grep -c . "$OUT/retries"): $*"
+}
 now() { date +%s.%N; }
 elapsed() { busybox awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -97,38 +115,36 @@ diag() {
 ) &
 hb=$!
 
-# Guests: kernel and initrd copied to tmpfs (xl reads 9p slowly).
-mkdir -p /tmp/guest
-cp "$IN/guest/"* /tmp/guest/
-
-# pause SECONDS: sleep without spawning a process (a read that times out on
-# a FIFO that nobody writes).
-mkfifo /run/xenlab.pause
-exec 9<>/run/xenlab.pause
-pause() { read -r -t "$1" -u 9 _; }
-
-# limit SECONDS CMD ARGS: run CMD with a deadline: SIGTERM at SECONDS,
-# SIGKILL 2 s later; CMD's status, or 124 on the deadline. In bash, not
-# timeout(1): coreutils' timeout was seen stuck on a futex in this dom0 for
-# minutes, with no child left, which hung the whole run (CI, pv-6.12).
-limit() {
-	local ticks=$(($1 * 10)) pid
-	shift
-	"$@" 9<&- &
-	pid=$!
-	while kill -0 "$pid" 2>/dev/null; do
-		if [ "$ticks" -le 0 ]; then
-			kill -TERM "$pid" 2>/dev/null
-			pause 2
-			kill -KILL "$pid" 2>/dev/null
-			wait "$pid"
-			return 124
-		fi
-		pause 0.1
-		ticks=$((ticks - 1))
-	done
-	wait "$pid"
+# Guests: kernel and initrd copied to tmpfs once (xl reads 9p slowly) and
+# checked against the sums the host computed (in/guest/SHA256SUMS) before
+# any xl create: a PVH create once failed with "unable to ZSTD decompress
+# kernel: Invalid kernel" for the file an HVM guest had just booted from.
+copy_guest_images() {
+	rm -rf /tmp/guest && mkdir -p /tmp/guest &&
+		cp "$IN/guest/"* /tmp/guest/ &&
+		(cd /tmp/guest && sha256sum --quiet -c SHA256SUMS) >/run/guest-sums.log 2>&1
 }
+images_ok=1
+if ! copy_guest_images; then
+	retry "guest images in /tmp/guest differ from the host's ($(tr '\n' ' ' </run/guest-sums.log)): copying again"
+	copy_guest_images ||
+		{ images_ok=0; status "GUEST-IMAGES-BAD $(tr '\n' ' ' </run/guest-sums.log)"; }
+fi
+
+# pause SECONDS: sleep (fractions allowed, CLOCK_MONOTONIC).
+# limit SECONDS CMD ARGS: run CMD with a deadline: SIGTERM at SECONDS,
+# SIGKILL 2 s later; CMD's status, or 124 on the deadline.
+# Both in xenlab-init, copied to tmpfs (every call execs it). Not bash's
+# "read -t" + "kill -0" polling: when dom0's vCPU lost the CPU for longer
+# than the 0.1 s pause (TCG), bash 5.2's read -t found its timeout passed
+# before reading and restored an uninitialised signal mask (bash 5.3 fixes
+# it); with SIGCHLD in it the shell stopped reaping, a finished test or
+# xenstore-read stayed <defunct>, kill -0 kept succeeding and limit waited
+# for its deadline (up to 600 s). pid1-check.sh reproduces it on the host.
+# Nor timeout(1): seen stuck on a futex with no child left (CI, pv-6.12).
+cp "$XI" /run/xenlab-init && XI=/run/xenlab-init
+pause() { "$XI" sleep "$1"; }
+limit() { "$XI" limit "$@"; }
 
 # xs CMD ARGS: a xenstore-* tool that cannot hang the script.
 xs() { limit 10 "$@" 2>/dev/null; }
@@ -150,17 +166,20 @@ domid_of() {
 
 # guest_ready NAME TIMEOUT_S -> domid on stdout; returns 0 when its agent is
 # ready, 2 when the guest is gone (its name unreadable 3 polls in a row),
-# 1 on timeout. Polls once a second and, once the domid is known, spawns
+# 3 when no domain of that name showed up in 10 polls, 1 on timeout. Polls once a second and, once the domid is known, spawns
 # at most two processes per poll: under TCG every process spawned in a PV
 # dom0 is expensive and slows the very guests being waited for. No xl: under
 # a PVH dom0 `xl domid` was seen to die of a libc #GP while the guests were
 # fine. (A version that ran `xenstore-ls -f /local/domain` every poll hung.)
 guest_ready() {
-	local name=$1 start next id="" gone=0
+	local name=$1 start next id="" gone=0 missing=0
 	uptime_s; start=$UPTIME_S next=$((UPTIME_S + 30))
 	while uptime_s && [ $((UPTIME_S - start)) -lt "$2" ]; do
 		[ -n "$id" ] || id=$(domid_of "$name") || id=""
-		if [ -n "$id" ]; then
+		if [ -z "$id" ]; then
+			missing=$((missing + 1))
+			[ "$missing" -ge 10 ] && return 3
+		else
 			xs xenstore-read "/local/domain/$id/data/xenlab/ready" >/dev/null &&
 				{ echo "$id"; return 0; }
 			if xs xenstore-read "/local/domain/$id/name" >/dev/null; then
@@ -179,10 +198,27 @@ guest_ready() {
 	return 1
 }
 
-create_guest() {	# create_guest NAME CFG
+# create_guest NAME CFG: xl create, its verbose log (libxenguest's reasons,
+# e.g. why a kernel did not decompress) in /tmp/xl-create-NAME.log, copied
+# to out/ at the end; on failure the gist, dom0's free memory and whether
+# the images still match go to the console.
+create_guest() {
+	local log=/tmp/xl-create-$1.log rc l
+	[ "$images_ok" = 1 ] || return 1
+	echo "== $(cut -d' ' -f1 /proc/uptime)s: xl create $2" >>"$log"
 	# Not into a caller's $(...): xl's daemon must not hold it open.
-	limit 120 xl create -q "$2" >/dev/null ||
-		{ status "GUEST-CREATE-FAILED $1"; return 1; }
+	limit 120 xl -vvv create "$2" >>"$log" 2>&1 && return 0
+	rc=$?
+	kmsg "xl create $1 failed ($rc); from $log:"
+	grep -a -i -E 'error|fail|invalid|unable|zstd|memory|denied' "$log" | tail -12 |
+		while IFS= read -r l; do kmsg "xl: $l"; done
+	kmsg "xl: dom0 $(grep -E '^(MemFree|MemAvailable):' /proc/meminfo | tr -s ' \n' ' ')"
+	(cd /tmp/guest && sha256sum --quiet -c SHA256SUMS) >/dev/null 2>&1 &&
+		kmsg "xl: guest images still match the host's sums" ||
+		kmsg "xl: guest images NO LONGER match the host's sums"
+	# A half-built domain must not hold the name.
+	limit 60 xl destroy "$1" >/dev/null 2>&1
+	return 1
 }
 
 # guest_ctx DOMID: where a stuck guest's vCPUs are, into the serial log.
@@ -203,25 +239,27 @@ guest_ctx() {
 }
 
 # wait_guest NAME CFG -> domid. A guest that dies before its agent is ready
-# (an HVM guest triple-faulted at kernel entry in ~1 of 10 boots), or that
-# is alive but silent long after its agent should be up (an HVM guest
-# stopped after "Poking KASLR" in ~1 of 10 boots), is created once more; a
-# second failure is an infrastructure failure. Agents are normally ready
-# 25-45 s after creation.
+# (an HVM guest triple-faulted at kernel entry in ~1 of 10 boots), that
+# never became a domain (xl create failed: its log says why), or that is
+# alive but silent long after its agent should be up (an HVM guest stopped
+# after "Poking KASLR" in ~1 of 10 boots), is created once more, counted as
+# a retry; a second failure is an infrastructure failure. Agents are
+# normally ready 25-45 s after creation.
 wait_guest() {
 	local id rc
 	id=$(guest_ready "$1" "${XENLAB_GUEST_WAIT:-150}")
 	rc=$?
 	[ $rc = 0 ] && { echo "$id"; return 0; }
-	if [ $rc = 1 ]; then
-		id=$(domid_of "$1")
-		note "$1 (domain $id) alive but not ready: vCPU state in the log; recreating once"
+	[ "$images_ok" = 1 ] || return 1
+	case $rc in
+	1)	id=$(domid_of "$1")
+		retry "$1 (domain $id) alive but not ready: vCPU state in the log; recreating"
 		[ -n "$id" ] && guest_ctx "$id"
-		limit 120 xl destroy "$1" || return 1
-	else
-		note "$1 died before its agent was ready: recreating once"
-	fi
-	create_guest "$1" "$2" || return 1
+		limit 120 xl destroy "$1" || return 1;;
+	2)	retry "$1 died before its agent was ready: recreating";;
+	3)	retry "no domain $1 (create failed or it died at once: xl-create-$1.log, its console): creating again";;
+	esac
+	create_guest "$1" "$2" || { status "GUEST-CREATE-FAILED $1"; return 1; }
 	id=$(guest_ready "$1" 240) && { echo "$id"; return 0; }
 	return 1
 }
@@ -283,6 +321,8 @@ for g in xenlab-pvh xenlab-hvm; do
 	limit 120 xl destroy "$g" || status "GUEST-DESTROY-FAILED $g"
 done
 limit 30 xl list >"$OUT/xl-list.txt" 2>&1
+cp /tmp/xl-create-*.log "$OUT/" 2>/dev/null
+say "dom0 retries: $(grep -c . "$OUT/retries" 2>/dev/null || echo 0)"
 mkdir -p "$OUT/xen-logs" && cp -r /var/log/xen/. "$OUT/xen-logs/" 2>/dev/null
 limit 30 xl dmesg >"$OUT/xl-dmesg.txt" 2>&1
 dmesg >"$OUT/dmesg.txt"

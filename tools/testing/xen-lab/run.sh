@@ -151,6 +151,8 @@ build_common() {
 	mkdir -p "$g/module" "$g/initrd/proc" "$g/initrd/sys" "$g/initrd/dev"
 	gcc -static -O2 -Wall -Wextra -o "$g/initrd/init" "$LAB_DIR/guest/xenlab-agent.c" ||
 		die "guest agent build failed"
+	gcc -static -O2 -Wall -Wextra -o "$BUILD/xenlab-init" "$LAB_DIR/xenlab-init.c" ||
+		die "dom0 init build failed"
 	cp "$LAB_DIR/guest/xenlab_guest.c" "$g/module/"
 	echo 'obj-m := xenlab_guest.o' >"$g/module/Kbuild"
 	make -s -C "$(hdr_dir "$GUEST_ABI")" M="$g/module" modules >"$g/module.log" 2>&1 ||
@@ -301,9 +303,10 @@ run_combo() {
 			die "no such test program: $t"
 		echo "$t"
 	done >"$in/tests.list"
-	cp "$LAB_DIR/dom0-init.sh" "$in/"
+	cp "$LAB_DIR/dom0-init.sh" "$BUILD/xenlab-init" "$in/"
 	cp "$GUEST_KERNEL" "$in/guest/vmlinuz"
 	cp "$BUILD/guest/initrd.cpio.gz" "$in/guest/"
+	(cd "$in/guest" && sha256sum vmlinuz initrd.cpio.gz >SHA256SUMS)	# checked in dom0
 	write_guest_cfgs "$in/guest"
 	cat >"$in/lab.env" <<EOF
 XENLAB_COMBO=$combo
