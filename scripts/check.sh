@@ -3,7 +3,7 @@
 #
 # `make check`: the whole verification of the project, in one command.
 #
-#   0. set-up tests   (scripts/tests: the choice of kernel builds, offline)
+#   0. set-up tests   (scripts/tests: choice of kernel builds, dom0 PID 1)
 #   1. build matrix   (scripts/matrix: every kernel, arm64, clang, DKMS)
 #   2. static checks  (sparse, checkpatch, coccicheck, uapi header)
 #      deb            (Debian packages: lintian, DKMS install in a chroot)
@@ -65,7 +65,7 @@ run_step() {
 
 for step in "${steps[@]}"; do
 	case $step in
-	setup)	run_step setup "$REPO/scripts/tests/resolve-test.sh" ;;
+	setup)	run_step setup "$REPO/scripts/tests/run.sh" ;;
 	matrix) run_step matrix "$REPO/scripts/matrix/matrix.sh" ;;
 	static) run_step static "$REPO/scripts/matrix/static.sh" ;;
 	deb)	run_step deb "$REPO/scripts/deb-test.sh" ;;
