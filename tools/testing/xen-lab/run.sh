@@ -71,7 +71,8 @@ log() { echo "lab: $*"; }
 die() { echo "lab: ERROR: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 # One lab at a time: two QEMU labs on this machine's 2 cores time each
-# other out. Held until this script exits; set-up runs under it too.
+# other out. Taken after set-up (which has a lock of its own), held until
+# this script exits.
 lab_lock() {
 	[ -n "${XENLAB_LOCK_HELD:-}" ] && return 0
 	local lock=${XENLAB_LOCK:-/run/lock/xen-privcmd-eventfd-lab.lock}
@@ -79,7 +80,6 @@ lab_lock() {
 	flock -n 9 || { echo "lab: waiting for another lab run ($lock)"; flock 9; }
 	export XENLAB_LOCK_HELD=1
 }
-lab_lock
 
 # The kernel series these combinations boot (6.12 is also the guests').
 need_series() {
@@ -474,6 +474,7 @@ $lines")
 	TOTAL_SKIP=$((TOTAL_SKIP + skip))
 }
 
+lab_lock
 build_common
 for c in $combos; do
 	run_combo "$c"

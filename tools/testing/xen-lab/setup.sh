@@ -29,9 +29,9 @@ REPO=$(cd "$LAB_DIR/../../.." && pwd)
 . "$REPO/scripts/resolve.sh"
 
 [ "$(id -u)" = 0 ] || { echo "setup: must run as root" >&2; exit 1; }
-# One set-up or lab run at a time (run.sh holds the lock when it calls us).
-[ -n "${XENLAB_LOCK_HELD:-}" ] ||
-	exec env XENLAB_LOCK_HELD=1 flock "${XENLAB_LOCK:-/run/lock/xen-privcmd-eventfd-lab.lock}" "$0" "$@"
+# One set-up at a time (a lab run may go on meanwhile).
+[ -n "${XENLAB_SETUP_LOCK_HELD:-}" ] ||
+	exec env XENLAB_SETUP_LOCK_HELD=1 flock /run/lock/xen-privcmd-eventfd-setup.lock "$0" "$@"
 
 series_all="$K612_SERIES $K61_SERIES"
 series=$series_all
