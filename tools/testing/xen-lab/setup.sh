@@ -245,7 +245,7 @@ for f in "$LAB_CACHE"/series-*.env; do
 done
 for p in K612 K61; do
 	abi_var=${p}_ABI dir_var=${p}_DIR
-	[ -n "${!abi_var:-}" ] || continue
+	[ -n "${!dir_var:-}" ] || continue	# series not set up
 	kv=${!abi_var}-amd64 kdir=${!dir_var} m=$ROOTFS/usr/lib/modules/${!abi_var}-amd64
 	[ "$(cat "$m/.done" 2>/dev/null)" = "$kdir" ] && continue
 	step "modules $kv into rootfs"
