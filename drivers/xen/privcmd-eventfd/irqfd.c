@@ -44,7 +44,9 @@
  * @shutdown: deferred teardown after EPOLLHUP
  * @dom: the guest
  * @evtchn: notify @port instead of issuing @dm_op
- * @port: local event channel port, interdomain to @dom
+ * @port: local event channel port, interdomain to @dom; we hold a
+ *	reference on its binding (evtchn_get()) until the irqfd is freed, so
+ *	the port cannot be closed and handed to another domain meanwhile
  * @injected: number of interrupts issued
  * @failed: number of hypercalls that failed
  * @size: bytes in @dm_op
@@ -134,6 +136,8 @@ static void irqfd_free(struct irqfd *irqfd)
 	if (irqfd->wqh)
 		remove_wait_queue(irqfd->wqh, &irqfd->wait);
 	eventfd_ctx_put(irqfd->ctx);
+	if (irqfd->evtchn)
+		evtchn_put(irqfd->port);
 	kfree(irqfd);
 }
 
@@ -169,12 +173,21 @@ static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *
 	irqfd->dom = req->dom;
 	irqfd->size = req->size;
 	if (req->flags & PRIVCMD_EVENTFD_IRQFD_FLAG_EVTCHN) {
-		if (!pe_evtchn_interdomain(req->port, req->dom, NULL)) {
+		/*
+		 * Pin the binding first, then check it: a port that is not
+		 * bound through /dev/xen/evtchn (a kernel driver's, or none)
+		 * cannot be pinned and is refused.
+		 */
+		if (evtchn_get(req->port)) {
 			rc = -EINVAL;
 			goto err_free;
 		}
 		irqfd->evtchn = true;
 		irqfd->port = req->port;
+		if (!pe_evtchn_interdomain(req->port, req->dom, NULL)) {
+			rc = -EINVAL;
+			goto err_free;
+		}
 	} else if (copy_from_user(irqfd->dm_op, u64_to_user_ptr(req->dm_op),
 				  req->size)) {
 		rc = -EFAULT;
@@ -222,6 +235,8 @@ err_ctx:
 err_fdput:
 	fdput(f);
 err_free:
+	if (irqfd->evtchn)
+		evtchn_put(irqfd->port);
 	kfree(irqfd);
 	return rc;
 }
