@@ -87,6 +87,14 @@ TEST_F_TIMEOUT(dev, restrict_to_one_domain, PE_TEST_TIMEOUT_S)
 	close(efd);
 }
 
+/* Errno contract: a domain Xen does not know is ENOENT, not Xen's ESRCH. */
+TEST_F_TIMEOUT(dev, nonexistent_domain_is_enoent, PE_TEST_TIMEOUT_S)
+{
+	/* Below DOMID_FIRST_RESERVED, far above anything the lab creates. */
+	EXPECT_EQ(-ENOENT, pe_attach(self->pe, 32000, 0, 1, -1));
+	EXPECT_EQ(0, pe_debugfs_has("mode owned"));
+}
+
 static int sh(const char *cmd)
 {
 	int rc = system(cmd);
