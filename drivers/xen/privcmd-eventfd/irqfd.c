@@ -372,6 +372,26 @@ void irqfd_release_all(struct pe_file *pf)
 }
 
 /**
+ * irqfd_other_domain() - does a file have an irqfd for another domain?
+ * @pf: the file; its lock is held
+ * @dom: the domain
+ *
+ * Return: true if some irqfd of @pf interrupts a domain other than @dom.
+ */
+bool irqfd_other_domain(struct pe_file *pf, domid_t dom)
+{
+	struct irqfd *irqfd;
+	bool found = false;
+
+	spin_lock_irq(&pf->irqfd_lock);
+	list_for_each_entry(irqfd, &pf->irqfds, node)
+		if (irqfd->dom != dom)
+			found = true;
+	spin_unlock_irq(&pf->irqfd_lock);
+	return found;
+}
+
+/**
  * irqfd_show() - debugfs view of a file's irqfds
  * @m: the seq_file
  * @pf: the file; its lock is held

@@ -11,6 +11,7 @@
 #include <linux/errno.h>
 #include <linux/eventfd.h>
 #include <linux/fs.h>
+#include <linux/lockdep.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -130,6 +131,24 @@ static int pe_ioc_version(void __user *argp)
 	return copy_to_user(argp, &v, sizeof(v)) ? -EFAULT : 0;
 }
 
+/* Has @pf registered anything for a domain other than @dom? */
+static bool pe_has_other_domain(struct pe_file *pf, domid_t dom)
+{
+	struct ioreq_server *srv;
+
+	lockdep_assert_held(&pf->lock);
+	list_for_each_entry(srv, &pf->servers, node)
+		if (srv->dom != dom)
+			return true;
+	return irqfd_other_domain(pf, dom);
+}
+
+/*
+ * Registrations for another domain would outlive the restriction, out of
+ * reach of the file that made them (every request naming their domain now
+ * fails): refuse with EBUSY until they are removed, rather than tear down
+ * what the device model did not ask to remove.
+ */
 static int pe_ioc_restrict(struct pe_file *pf, void __user *argp)
 {
 	struct privcmd_eventfd_restrict r;
@@ -141,10 +160,12 @@ static int pe_ioc_restrict(struct pe_file *pf, void __user *argp)
 		return -EINVAL;
 
 	mutex_lock(&pf->lock);
-	if (pf->restrict_dom == PE_NO_DOMAIN)
-		pf->restrict_dom = r.dom;
-	else if (pf->restrict_dom != r.dom)
+	if (pf->restrict_dom != PE_NO_DOMAIN && pf->restrict_dom != r.dom)
 		rc = -EPERM;
+	else if (pe_has_other_domain(pf, r.dom))
+		rc = -EBUSY;
+	else
+		pf->restrict_dom = r.dom;
 	mutex_unlock(&pf->lock);
 	return rc;
 }

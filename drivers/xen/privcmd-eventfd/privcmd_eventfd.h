@@ -228,6 +228,7 @@ int ioeventfd_upstream_ioctl(struct pe_file *pf, void __user *argp);
 int irqfd_ioctl(struct pe_file *pf, void __user *argp);
 int irqfd_upstream_ioctl(struct pe_file *pf, void __user *argp);
 void irqfd_release_all(struct pe_file *pf);
+bool irqfd_other_domain(struct pe_file *pf, domid_t dom);
 void irqfd_show(struct seq_file *m, struct pe_file *pf);
 int irqfd_init(void);
 void irqfd_exit(void);
