@@ -558,13 +558,17 @@ static int ioreq_server_attach_ports(struct ioreq_server *srv)
 			return rc;
 	}
 	srv->serving = true;
-	/* Serve whatever was already waiting before the ports were bound. */
-	for (i = 0; i < srv->vcpus; i++) {
-		local_irq_disable();
+	/*
+	 * Serve whatever was already waiting before the ports were bound. The
+	 * handler may run concurrently on another CPU: the claim (cmpxchg on
+	 * the state byte) lets only one of us complete a request, and a
+	 * forward signalled twice only makes the device model scan once more.
+	 * No need to disable interrupts, and on PREEMPT_RT we must not: the
+	 * eventfd's wait-queue lock sleeps there.
+	 */
+	for (i = 0; i < srv->vcpus; i++)
 		if (ioreq_serve(&srv->ports[i]) == IOREQ_UNMATCHED)
 			ioreq_unmatched(&srv->ports[i]);
-		local_irq_enable();
-	}
 	return 0;
 }
 
