@@ -222,6 +222,13 @@ TEST_F_TIMEOUT(upstream, bad_fields_are_refused, PE_TEST_TIMEOUT_S)
 	r = self->req;
 	r.addr_len = 3;
 	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	/* Refused before anything shifts by addr_len * 8 (UBSAN kernels). */
+	r.addr_len = 9;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	r.addr_len = 16;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	r.addr_len = 0;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
 	r = self->req;
 	r.vq = 0x10000;
 	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
