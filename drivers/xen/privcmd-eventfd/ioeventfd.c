@@ -129,7 +129,7 @@ static int ioeventfd_add(struct ioreq_server *srv,
 	if (srv->nr_ioeventfds >= IOEVENTFD_MAX_PER_SERVER)
 		return -ENOSPC;
 
-	ev = kzalloc(sizeof(*ev), GFP_KERNEL);
+	ev = kzalloc(sizeof(*ev), GFP_KERNEL_ACCOUNT);
 	if (!ev)
 		return -ENOMEM;
 	ev->ctx = pe_eventfd_get(fd);

@@ -179,7 +179,7 @@ static void unmap_pv(struct ioreq_page *ip)
 	 * failed, leaking the area is the only safe choice.
 	 */
 	if (pv_set_kernel_pte(ip->area, ip->saved_pte, DOMID_SELF)) {
-		pr_err("xen-privcmd-eventfd: cannot unmap ioreq page, leaking it\n");
+		pr_err("cannot unmap ioreq page, leaking it\n");
 		return;
 	}
 	vfree(ip->area);

@@ -45,6 +45,7 @@
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
@@ -337,13 +338,13 @@ static int port_share_upstream(struct ioreq_port *p, evtchn_port_t port)
 	if (rc)
 		return -EINVAL;
 
+	p->port = port;
 	rc = request_irq(irq_from_evtchn(port), ioreq_port_interrupt,
 			 IRQF_SHARED, p->name, p);
 	if (rc) {
 		evtchn_put(port);
 		return rc;
 	}
-	p->port = port;
 	p->irq = irq_from_evtchn(port);
 	p->has_action = true;
 	return 0;
@@ -445,11 +446,11 @@ static struct ioreq_server *ioreq_server_alloc(struct pe_file *pf,
 	struct ioreq_server *srv;
 	unsigned int i;
 
-	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL_ACCOUNT);
 	if (!srv)
 		return NULL;
 
-	srv->ports = kcalloc(vcpus, sizeof(*srv->ports), GFP_KERNEL);
+	srv->ports = kcalloc(vcpus, sizeof(*srv->ports), GFP_KERNEL_ACCOUNT);
 	if (!srv->ports) {
 		kfree(srv);
 		return NULL;
@@ -504,6 +505,7 @@ void ioreq_server_destroy(struct ioreq_server *srv)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&srv->file->lock);
 	/* The watchdog changes the ports' IRQ actions: stop it first. */
 	cancel_delayed_work_sync(&srv->watch);
 	WRITE_ONCE(srv->dying, true);
@@ -540,6 +542,7 @@ struct ioreq_server *ioreq_server_find(struct pe_file *pf, domid_t dom, u32 id)
 {
 	struct ioreq_server *srv;
 
+	lockdep_assert_held(&pf->lock);
 	list_for_each_entry(srv, &pf->servers, node)
 		if (srv->mode == IOREQ_SERVER_OWNED && srv->dom == dom &&
 		    srv->id == id)
@@ -784,6 +787,7 @@ int ioreq_server_upstream_get(struct pe_file *pf,
 	struct ioreq_server *srv;
 	int rc;
 
+	lockdep_assert_held(&pf->lock);
 	rc = upstream_check_vma(req->ioreq);
 	if (rc)
 		return rc;

@@ -21,6 +21,7 @@
 
 #include <linux/eventfd.h>
 #include <linux/file.h>
+#include <linux/lockdep.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -156,7 +157,6 @@ static struct irqfd *irqfd_find(struct pe_file *pf, struct eventfd_ctx *ctx)
 	return NULL;
 }
 
-/* Called with pf->lock held. */
 static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
 {
 	struct irqfd *irqfd;
@@ -164,7 +164,10 @@ static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *
 	__poll_t events;
 	int rc;
 
-	irqfd = kzalloc(struct_size(irqfd, dm_op, req->size), GFP_KERNEL);
+	lockdep_assert_held(&pf->lock);
+
+	irqfd = kzalloc(struct_size(irqfd, dm_op, req->size),
+			GFP_KERNEL_ACCOUNT);
 	if (!irqfd)
 		return -ENOMEM;
 
@@ -241,11 +244,12 @@ err_free:
 	return rc;
 }
 
-/* Called with pf->lock held. */
 static int irqfd_deassign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
 {
 	struct eventfd_ctx *ctx;
 	struct irqfd *irqfd;
+
+	lockdep_assert_held(&pf->lock);
 
 	ctx = pe_eventfd_get(req->fd);
 	if (IS_ERR(ctx))

@@ -103,6 +103,7 @@ bool pe_evtchn_interdomain(evtchn_port_t port, domid_t dom,
  */
 int pe_check_domain(struct pe_file *pf, domid_t dom)
 {
+	lockdep_assert_held(&pf->lock);
 	if (pf->restrict_dom != PE_NO_DOMAIN && pf->restrict_dom != dom)
 		return -EPERM;
 	return 0;
@@ -238,7 +239,7 @@ static int pe_open(struct inode *inode, struct file *file)
 {
 	struct pe_file *pf;
 
-	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
+	pf = kzalloc(sizeof(*pf), GFP_KERNEL_ACCOUNT);
 	if (!pf)
 		return -ENOMEM;
 
