@@ -129,7 +129,7 @@ static int ioeventfd_add(struct ioreq_server *srv,
 	if (srv->nr_ioeventfds >= IOEVENTFD_MAX_PER_SERVER)
 		return -ENOSPC;
 
-	ev = kzalloc(sizeof(*ev), GFP_KERNEL);
+	ev = kzalloc(sizeof(*ev), GFP_KERNEL_ACCOUNT);
 	if (!ev)
 		return -ENOMEM;
 	ev->ctx = pe_eventfd_get(fd);
@@ -321,17 +321,20 @@ out:
 static int upstream_assign(struct pe_file *pf,
 			   const struct privcmd_ioeventfd *req)
 {
-	struct ioeventfd_key key = {
-		.space = IOEVENTFD_SPACE_MMIO,
-		.addr = req->addr + VIRTIO_MMIO_QUEUE_NOTIFY_OFFSET,
-		.len = req->addr_len,
-		.data = req->vq,
-		.mask = VIRTIO_MMIO_QUEUE_NOTIFY_MASK & len_mask(req->addr_len),
-	};
+	struct ioeventfd_key key;
 	struct ioreq_server *srv;
 	int rc;
 
-	if (!len_valid(req->addr_len) || req->vq > key.mask ||
+	/* addr_len first: len_mask() shifts by it. */
+	if (!len_valid(req->addr_len))
+		return -EINVAL;
+	key.space = IOEVENTFD_SPACE_MMIO;
+	key.addr = req->addr + VIRTIO_MMIO_QUEUE_NOTIFY_OFFSET;
+	key.len = req->addr_len;
+	key.data = req->vq;
+	key.mask = VIRTIO_MMIO_QUEUE_NOTIFY_MASK & len_mask(req->addr_len);
+
+	if (req->vq > key.mask ||
 	    req->vcpus == 0 || req->vcpus > PRIVCMD_EVENTFD_MAX_VCPUS ||
 	    req->addr > U64_MAX - VIRTIO_MMIO_QUEUE_NOTIFY_OFFSET)
 		return -EINVAL;

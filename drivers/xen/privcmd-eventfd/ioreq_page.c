@@ -49,6 +49,9 @@ static int acquire_ioreq_frame(domid_t dom, u32 id, xen_pfn_t *frame)
 	rc = HYPERVISOR_memory_op(XENMEM_acquire_resource, &xdata);
 	if (rc)
 		pr_debug("d%u ioreq server %u: acquire_resource: %d\n", dom, id, rc);
+	/* No such domain: the contract says ENOENT, as for no such server. */
+	if (rc == -ESRCH)
+		return -ENOENT;
 	return pe_errno_from_xen(rc);
 }
 
@@ -176,7 +179,7 @@ static void unmap_pv(struct ioreq_page *ip)
 	 * failed, leaking the area is the only safe choice.
 	 */
 	if (pv_set_kernel_pte(ip->area, ip->saved_pte, DOMID_SELF)) {
-		pr_err("xen-privcmd-eventfd: cannot unmap ioreq page, leaking it\n");
+		pr_err("cannot unmap ioreq page, leaking it\n");
 		return;
 	}
 	vfree(ip->area);

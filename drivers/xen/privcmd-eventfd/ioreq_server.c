@@ -12,17 +12,46 @@
  * sharing the byte with the direction and pointer flags). The handler
  * decides whether it wants the request before claiming it, so a device
  * model never sees a request that it must serve transiently claimed.
+ *
+ * Upstream mode when the device model lets go first. The device model's
+ * /dev/xen/evtchn binds each port with the late-EOI chip: every event
+ * leaves the port masked until evtchn.c acknowledges it on the device
+ * model's behalf. Our shared handler never acknowledges, and our
+ * evtchn_get() reference keeps the port bound when the device model
+ * unbinds it or closes /dev/xen/evtchn first. evtchn.c then also leaves
+ * the IRQ disabled (it calls disable_irq() before unbinding), so from then
+ * on nobody would run our handler or unmask the port, and the next guest
+ * kick would block its vCPU for good.
+ *
+ * A per-server watchdog (process context, every UPSTREAM_WATCH_PERIOD)
+ * takes such a port over. It starts probing when it finds the IRQ
+ * disabled, which evtchn.c does only on its way out. The probe removes our
+ * shared action and installs it again without IRQF_SHARED: the IRQ core
+ * grants that, under the descriptor's lock, only when no other action is
+ * left, so it is exact proof that evtchn.c is gone, and from that moment
+ * no other handler can join. If the probe fails, evtchn.c is still there
+ * (mid-unbind): the shared action goes back and the watchdog tries again.
+ * Once the module is the sole action (@sole) its handler serves, completes
+ * what it does not match with the default semantics (nobody else can be
+ * told about it any more), and acknowledges every event. So at any time
+ * exactly one party acknowledges the port, or none while the IRQ is
+ * disabled; events of that gap stay pending and are replayed when the IRQ
+ * starts up again, and the take-over also serves the slot once itself.
  */
 #define pr_fmt(fmt) "xen-privcmd-eventfd: " fmt
 
 #include <linux/bits.h>
 #include <linux/build_bug.h>
 #include <linux/eventfd.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include <xen/events.h>
 #include <xen/interface/event_channel.h>
@@ -236,9 +265,11 @@ static irqreturn_t ioreq_port_interrupt(int irq, void *dev_id)
 	struct ioreq_server *srv = p->srv;
 	unsigned int eoi = 0;
 
-	/* Upstream mode: /dev/xen/evtchn owns the port and its EOI. */
-	if (srv->mode == IOREQ_SERVER_UPSTREAM)
+	/* Upstream mode: /dev/xen/evtchn owns the port and its EOI... */
+	if (srv->mode == IOREQ_SERVER_UPSTREAM && !READ_ONCE(p->sole))
 		return ioreq_serve(p) == IOREQ_SERVED ? IRQ_HANDLED : IRQ_NONE;
+
+	/* ...unless it let go of it: then we do, as in the owned mode. */
 
 	if (!READ_ONCE(srv->dying))
 		ioreq_port_process(p, &eoi);
@@ -307,15 +338,90 @@ static int port_share_upstream(struct ioreq_port *p, evtchn_port_t port)
 	if (rc)
 		return -EINVAL;
 
+	p->port = port;
 	rc = request_irq(irq_from_evtchn(port), ioreq_port_interrupt,
 			 IRQF_SHARED, p->name, p);
 	if (rc) {
 		evtchn_put(port);
 		return rc;
 	}
-	p->port = port;
 	p->irq = irq_from_evtchn(port);
+	p->has_action = true;
 	return 0;
+}
+
+/* How often the upstream watchdog looks for ports evtchn.c let go of. */
+#define UPSTREAM_WATCH_PERIOD	(HZ / 10)
+
+/*
+ * Try to become the only action on @p's IRQ (see the comment at the top).
+ * Return: true if the module now owns the IRQ and its acknowledgment.
+ */
+static bool upstream_take_over(struct ioreq_port *p)
+{
+	if (p->has_action)
+		free_irq(p->irq, p);
+	p->has_action = false;
+
+	/*
+	 * Set first: the handler may run as soon as request_irq() returns.
+	 * IRQF_PROBE_SHARED without IRQF_SHARED: refused (quietly) while any
+	 * other action is left.
+	 */
+	WRITE_ONCE(p->sole, true);
+	if (!request_irq(p->irq, ioreq_port_interrupt, IRQF_PROBE_SHARED,
+			 p->name, p)) {
+		p->has_action = true;
+		/* evtchn.c may have left the port masked for its late EOI. */
+		xen_irq_lateeoi(p->irq, 0);
+		/* Whatever waited through the gap; the claim arbitrates. */
+		if (ioreq_serve(p) == IOREQ_UNMATCHED)
+			ioreq_unmatched(p);
+		pr_debug("d%u vcpu %u: port %u released by its device model, taken over\n",
+			 p->srv->dom, p->vcpu, p->port);
+		return true;
+	}
+	WRITE_ONCE(p->sole, false);
+
+	/* Someone else still has the IRQ: share it again (or retry). */
+	p->has_action = !request_irq(p->irq, ioreq_port_interrupt, IRQF_SHARED,
+				     p->name, p);
+	return false;
+}
+
+/* Return: true once the module is the sole owner of @p's IRQ. */
+static bool upstream_port_check(struct ioreq_port *p)
+{
+	bool disabled;
+
+	if (p->sole)
+		return true;
+	disabled = irqd_irq_disabled(irq_get_irq_data(p->irq));
+	if (!disabled && !p->suspect && p->has_action)
+		return false;
+	if (upstream_take_over(p))
+		return true;
+	/*
+	 * Probe again next time while the IRQ stays disabled (evtchn.c is
+	 * still unbinding); also if it was disabled now, in case evtchn.c left
+	 * between our two requests and our shared one enabled the IRQ again.
+	 */
+	p->suspect = disabled;
+	return false;
+}
+
+static void upstream_watch(struct work_struct *work)
+{
+	struct ioreq_server *srv = container_of(to_delayed_work(work),
+						struct ioreq_server, watch);
+	bool all_sole = true;
+	unsigned int i;
+
+	for (i = 0; i < srv->vcpus; i++)
+		all_sole &= upstream_port_check(&srv->ports[i]);
+	if (!all_sole)
+		queue_delayed_work(system_power_efficient_wq, &srv->watch,
+				   UPSTREAM_WATCH_PERIOD);
 }
 
 static void port_release(struct ioreq_port *p)
@@ -325,7 +431,9 @@ static void port_release(struct ioreq_port *p)
 	if (p->srv->mode == IOREQ_SERVER_OWNED) {
 		unbind_from_irqhandler(p->irq, p);	/* also closes the port */
 	} else {
-		free_irq(p->irq, p);
+		if (p->has_action)
+			free_irq(p->irq, p);
+		p->has_action = false;
 		evtchn_put(p->port);
 	}
 	p->irq = 0;
@@ -338,11 +446,11 @@ static struct ioreq_server *ioreq_server_alloc(struct pe_file *pf,
 	struct ioreq_server *srv;
 	unsigned int i;
 
-	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL_ACCOUNT);
 	if (!srv)
 		return NULL;
 
-	srv->ports = kcalloc(vcpus, sizeof(*srv->ports), GFP_KERNEL);
+	srv->ports = kcalloc(vcpus, sizeof(*srv->ports), GFP_KERNEL_ACCOUNT);
 	if (!srv->ports) {
 		kfree(srv);
 		return NULL;
@@ -352,6 +460,7 @@ static struct ioreq_server *ioreq_server_alloc(struct pe_file *pf,
 	srv->dom = dom;
 	srv->vcpus = vcpus;
 	ioeventfd_init(srv);
+	INIT_DELAYED_WORK(&srv->watch, upstream_watch);
 	for (i = 0; i < vcpus; i++) {
 		srv->ports[i].srv = srv;
 		srv->ports[i].vcpu = i;
@@ -396,6 +505,9 @@ void ioreq_server_destroy(struct ioreq_server *srv)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&srv->file->lock);
+	/* The watchdog changes the ports' IRQ actions: stop it first. */
+	cancel_delayed_work_sync(&srv->watch);
 	WRITE_ONCE(srv->dying, true);
 	for (i = 0; i < srv->vcpus; i++)
 		if (srv->ports[i].irq)
@@ -430,6 +542,7 @@ struct ioreq_server *ioreq_server_find(struct pe_file *pf, domid_t dom, u32 id)
 {
 	struct ioreq_server *srv;
 
+	lockdep_assert_held(&pf->lock);
 	list_for_each_entry(srv, &pf->servers, node)
 		if (srv->mode == IOREQ_SERVER_OWNED && srv->dom == dom &&
 		    srv->id == id)
@@ -448,13 +561,17 @@ static int ioreq_server_attach_ports(struct ioreq_server *srv)
 			return rc;
 	}
 	srv->serving = true;
-	/* Serve whatever was already waiting before the ports were bound. */
-	for (i = 0; i < srv->vcpus; i++) {
-		local_irq_disable();
+	/*
+	 * Serve whatever was already waiting before the ports were bound. The
+	 * handler may run concurrently on another CPU: the claim (cmpxchg on
+	 * the state byte) lets only one of us complete a request, and a
+	 * forward signalled twice only makes the device model scan once more.
+	 * No need to disable interrupts, and on PREEMPT_RT we must not: the
+	 * eventfd's wait-queue lock sleeps there.
+	 */
+	for (i = 0; i < srv->vcpus; i++)
 		if (ioreq_serve(&srv->ports[i]) == IOREQ_UNMATCHED)
 			ioreq_unmatched(&srv->ports[i]);
-		local_irq_enable();
-	}
 	return 0;
 }
 
@@ -642,6 +759,8 @@ static int upstream_create(struct pe_file *pf, const struct privcmd_ioeventfd *r
 			goto err;
 	}
 	list_add(&srv->node, &pf->servers);
+	queue_delayed_work(system_power_efficient_wq, &srv->watch,
+			   UPSTREAM_WATCH_PERIOD);
 	*srvp = srv;
 	return 0;
 
@@ -668,6 +787,7 @@ int ioreq_server_upstream_get(struct pe_file *pf,
 	struct ioreq_server *srv;
 	int rc;
 
+	lockdep_assert_held(&pf->lock);
 	rc = upstream_check_vma(req->ioreq);
 	if (rc)
 		return rc;
@@ -734,7 +854,8 @@ void ioreq_server_show(struct seq_file *m, struct ioreq_server *srv)
 		   (long long)atomic64_read(&srv->stat_defaulted),
 		   (long long)atomic64_read(&srv->stat_spurious));
 	for (i = 0; i < srv->vcpus; i++)
-		seq_printf(m, "    vcpu %u port %u irq %d\n", i,
-			   srv->ports[i].port, srv->ports[i].irq);
+		seq_printf(m, "    vcpu %u port %u irq %d%s\n", i,
+			   srv->ports[i].port, srv->ports[i].irq,
+			   srv->ports[i].sole ? " taken-over" : "");
 	ioeventfd_show(m, srv);
 }

@@ -21,6 +21,7 @@
 
 #include <linux/eventfd.h>
 #include <linux/file.h>
+#include <linux/lockdep.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -44,7 +45,9 @@
  * @shutdown: deferred teardown after EPOLLHUP
  * @dom: the guest
  * @evtchn: notify @port instead of issuing @dm_op
- * @port: local event channel port, interdomain to @dom
+ * @port: local event channel port, interdomain to @dom; we hold a
+ *	reference on its binding (evtchn_get()) until the irqfd is freed, so
+ *	the port cannot be closed and handed to another domain meanwhile
  * @injected: number of interrupts issued
  * @failed: number of hypercalls that failed
  * @size: bytes in @dm_op
@@ -134,6 +137,8 @@ static void irqfd_free(struct irqfd *irqfd)
 	if (irqfd->wqh)
 		remove_wait_queue(irqfd->wqh, &irqfd->wait);
 	eventfd_ctx_put(irqfd->ctx);
+	if (irqfd->evtchn)
+		evtchn_put(irqfd->port);
 	kfree(irqfd);
 }
 
@@ -152,7 +157,6 @@ static struct irqfd *irqfd_find(struct pe_file *pf, struct eventfd_ctx *ctx)
 	return NULL;
 }
 
-/* Called with pf->lock held. */
 static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
 {
 	struct irqfd *irqfd;
@@ -160,7 +164,10 @@ static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *
 	__poll_t events;
 	int rc;
 
-	irqfd = kzalloc(struct_size(irqfd, dm_op, req->size), GFP_KERNEL);
+	lockdep_assert_held(&pf->lock);
+
+	irqfd = kzalloc(struct_size(irqfd, dm_op, req->size),
+			GFP_KERNEL_ACCOUNT);
 	if (!irqfd)
 		return -ENOMEM;
 
@@ -169,12 +176,21 @@ static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *
 	irqfd->dom = req->dom;
 	irqfd->size = req->size;
 	if (req->flags & PRIVCMD_EVENTFD_IRQFD_FLAG_EVTCHN) {
-		if (!pe_evtchn_interdomain(req->port, req->dom, NULL)) {
+		/*
+		 * Pin the binding first, then check it: a port that is not
+		 * bound through /dev/xen/evtchn (a kernel driver's, or none)
+		 * cannot be pinned and is refused.
+		 */
+		if (evtchn_get(req->port)) {
 			rc = -EINVAL;
 			goto err_free;
 		}
 		irqfd->evtchn = true;
 		irqfd->port = req->port;
+		if (!pe_evtchn_interdomain(req->port, req->dom, NULL)) {
+			rc = -EINVAL;
+			goto err_free;
+		}
 	} else if (copy_from_user(irqfd->dm_op, u64_to_user_ptr(req->dm_op),
 				  req->size)) {
 		rc = -EFAULT;
@@ -222,15 +238,18 @@ err_ctx:
 err_fdput:
 	fdput(f);
 err_free:
+	if (irqfd->evtchn)
+		evtchn_put(irqfd->port);
 	kfree(irqfd);
 	return rc;
 }
 
-/* Called with pf->lock held. */
 static int irqfd_deassign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
 {
 	struct eventfd_ctx *ctx;
 	struct irqfd *irqfd;
+
+	lockdep_assert_held(&pf->lock);
 
 	ctx = pe_eventfd_get(req->fd);
 	if (IS_ERR(ctx))
@@ -354,6 +373,26 @@ void irqfd_release_all(struct pe_file *pf)
 
 	/* Hang-ups that won the race above still run on the workqueue. */
 	flush_workqueue(irqfd_wq);
+}
+
+/**
+ * irqfd_other_domain() - does a file have an irqfd for another domain?
+ * @pf: the file; its lock is held
+ * @dom: the domain
+ *
+ * Return: true if some irqfd of @pf interrupts a domain other than @dom.
+ */
+bool irqfd_other_domain(struct pe_file *pf, domid_t dom)
+{
+	struct irqfd *irqfd;
+	bool found = false;
+
+	spin_lock_irq(&pf->irqfd_lock);
+	list_for_each_entry(irqfd, &pf->irqfds, node)
+		if (irqfd->dom != dom)
+			found = true;
+	spin_unlock_irq(&pf->irqfd_lock);
+	return found;
 }
 
 /**

@@ -11,6 +11,7 @@
 #include <linux/errno.h>
 #include <linux/eventfd.h>
 #include <linux/fs.h>
+#include <linux/lockdep.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -102,6 +103,7 @@ bool pe_evtchn_interdomain(evtchn_port_t port, domid_t dom,
  */
 int pe_check_domain(struct pe_file *pf, domid_t dom)
 {
+	lockdep_assert_held(&pf->lock);
 	if (pf->restrict_dom != PE_NO_DOMAIN && pf->restrict_dom != dom)
 		return -EPERM;
 	return 0;
@@ -130,6 +132,24 @@ static int pe_ioc_version(void __user *argp)
 	return copy_to_user(argp, &v, sizeof(v)) ? -EFAULT : 0;
 }
 
+/* Has @pf registered anything for a domain other than @dom? */
+static bool pe_has_other_domain(struct pe_file *pf, domid_t dom)
+{
+	struct ioreq_server *srv;
+
+	lockdep_assert_held(&pf->lock);
+	list_for_each_entry(srv, &pf->servers, node)
+		if (srv->dom != dom)
+			return true;
+	return irqfd_other_domain(pf, dom);
+}
+
+/*
+ * Registrations for another domain would outlive the restriction, out of
+ * reach of the file that made them (every request naming their domain now
+ * fails): refuse with EBUSY until they are removed, rather than tear down
+ * what the device model did not ask to remove.
+ */
 static int pe_ioc_restrict(struct pe_file *pf, void __user *argp)
 {
 	struct privcmd_eventfd_restrict r;
@@ -141,10 +161,12 @@ static int pe_ioc_restrict(struct pe_file *pf, void __user *argp)
 		return -EINVAL;
 
 	mutex_lock(&pf->lock);
-	if (pf->restrict_dom == PE_NO_DOMAIN)
-		pf->restrict_dom = r.dom;
-	else if (pf->restrict_dom != r.dom)
+	if (pf->restrict_dom != PE_NO_DOMAIN && pf->restrict_dom != r.dom)
 		rc = -EPERM;
+	else if (pe_has_other_domain(pf, r.dom))
+		rc = -EBUSY;
+	else
+		pf->restrict_dom = r.dom;
 	mutex_unlock(&pf->lock);
 	return rc;
 }
@@ -217,7 +239,7 @@ static int pe_open(struct inode *inode, struct file *file)
 {
 	struct pe_file *pf;
 
-	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
+	pf = kzalloc(sizeof(*pf), GFP_KERNEL_ACCOUNT);
 	if (!pf)
 		return -ENOMEM;
 

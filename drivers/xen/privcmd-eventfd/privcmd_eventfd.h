@@ -80,13 +80,24 @@ struct ioreq_page {
  * @vcpu: index of the vCPU, and of its slot in the ioreq page
  * @port: local event channel port
  * @irq: Linux IRQ of @port, or 0 when not bound
+ * @has_action: upstream mode: our handler is installed on @irq
+ * @sole: upstream mode: /dev/xen/evtchn let go of @port and the module
+ *	took the IRQ over; the handler then acknowledges every event
+ * @suspect: upstream mode: @irq was seen disabled, /dev/xen/evtchn may be
+ *	unbinding; the watchdog probes until it knows
  * @name: IRQ name shown in /proc/interrupts
+ *
+ * @has_action, @sole and @suspect change only in the server's watchdog or
+ * while the server is set up or destroyed; the handler reads @sole.
  */
 struct ioreq_port {
 	struct ioreq_server *srv;
 	unsigned int vcpu;
 	evtchn_port_t port;
 	int irq;
+	bool has_action;
+	bool sole;
+	bool suspect;
 	char name[40];
 };
 
@@ -125,6 +136,7 @@ enum ioreq_server_mode {
  * @ioeventfds: registrations, hashed by address; changed under
  *	pe_file.lock, read by the handler under RCU
  * @nr_ioeventfds: number of registrations; protected by pe_file.lock
+ * @watch: upstream mode: notices when /dev/xen/evtchn lets go of a port
  * @stat_served: writes the handler completed after signalling an eventfd
  * @stat_forwarded: requests handed to the device model
  * @stat_defaulted: requests the module completed with default semantics
@@ -145,6 +157,7 @@ struct ioreq_server {
 	bool dying;
 	DECLARE_HASHTABLE(ioeventfds, IOEVENTFD_HASH_BITS);
 	unsigned int nr_ioeventfds;
+	struct delayed_work watch;
 	atomic64_t stat_served;
 	atomic64_t stat_forwarded;
 	atomic64_t stat_defaulted;
@@ -215,6 +228,7 @@ int ioeventfd_upstream_ioctl(struct pe_file *pf, void __user *argp);
 int irqfd_ioctl(struct pe_file *pf, void __user *argp);
 int irqfd_upstream_ioctl(struct pe_file *pf, void __user *argp);
 void irqfd_release_all(struct pe_file *pf);
+bool irqfd_other_domain(struct pe_file *pf, domid_t dom);
 void irqfd_show(struct seq_file *m, struct pe_file *pf);
 int irqfd_init(void);
 void irqfd_exit(void);

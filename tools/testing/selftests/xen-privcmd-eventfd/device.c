@@ -87,6 +87,48 @@ TEST_F_TIMEOUT(dev, restrict_to_one_domain, PE_TEST_TIMEOUT_S)
 	close(efd);
 }
 
+/* Errno contract: a domain Xen does not know is ENOENT, not Xen's ESRCH. */
+TEST_F_TIMEOUT(dev, nonexistent_domain_is_enoent, PE_TEST_TIMEOUT_S)
+{
+	/* Below DOMID_FIRST_RESERVED, far above anything the lab creates. */
+	EXPECT_EQ(-ENOENT, pe_attach(self->pe, 32000, 0, 1, -1));
+	EXPECT_EQ(0, pe_debugfs_has("mode owned"));
+}
+
+static int irqfd_op(int pe, uint16_t dom, int efd, uint32_t flags)
+{
+	static uint32_t op;
+	struct privcmd_irqfd req = {
+		.dm_op = (uintptr_t)&op, .size = sizeof(op), .fd = efd,
+		.flags = flags, .dom = dom,
+	};
+
+	return pe_ioctl(pe, IOCTL_PRIVCMD_IRQFD, &req);
+}
+
+/*
+ * RESTRICT with registrations for another domain still live is refused
+ * (EBUSY): they would stay live and could no longer be removed. Those for
+ * the domain named do not stand in the way.
+ */
+TEST_F_TIMEOUT(dev, restrict_with_other_domain_registered, PE_TEST_TIMEOUT_S)
+{
+	struct privcmd_eventfd_restrict r = { .dom = 7 };
+	int efd7 = eventfd(0, EFD_CLOEXEC), efd8 = eventfd(0, EFD_CLOEXEC);
+
+	ASSERT_GE(efd7, 0);
+	ASSERT_GE(efd8, 0);
+	ASSERT_EQ(0, irqfd_op(self->pe, 7, efd7, 0));
+	ASSERT_EQ(0, irqfd_op(self->pe, 8, efd8, 0));
+	EXPECT_EQ(-EBUSY, pe_ioctl(self->pe, PRIVCMD_EVENTFD_IOC_RESTRICT, &r));
+	/* Still unrestricted: the registration for 8 can be removed. */
+	EXPECT_EQ(0, irqfd_op(self->pe, 8, efd8, PRIVCMD_IRQFD_FLAG_DEASSIGN));
+	EXPECT_EQ(0, pe_ioctl(self->pe, PRIVCMD_EVENTFD_IOC_RESTRICT, &r));
+	EXPECT_EQ(0, irqfd_op(self->pe, 7, efd7, PRIVCMD_IRQFD_FLAG_DEASSIGN));
+	close(efd7);
+	close(efd8);
+}
+
 static int sh(const char *cmd)
 {
 	int rc = system(cmd);

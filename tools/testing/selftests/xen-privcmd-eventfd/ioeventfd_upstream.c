@@ -5,7 +5,8 @@
  * the module shares the ports' IRQs. Covers the upstream defects: mappings
  * that are not an ioreq page, too many vCPUs, bad ports, munmap while
  * registered, two processes at the same address, deassign from another
- * file.
+ * file, and the device model unbinding its ports (or closing
+ * /dev/xen/evtchn) before it deassigns.
  */
 #include <pthread.h>
 #include <sys/mman.h>
@@ -221,6 +222,13 @@ TEST_F_TIMEOUT(upstream, bad_fields_are_refused, PE_TEST_TIMEOUT_S)
 	r = self->req;
 	r.addr_len = 3;
 	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	/* Refused before anything shifts by addr_len * 8 (UBSAN kernels). */
+	r.addr_len = 9;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	r.addr_len = 16;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
+	r.addr_len = 0;
+	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
 	r = self->req;
 	r.vq = 0x10000;
 	EXPECT_EQ(-EINVAL, assign(self->pe, &r));
@@ -320,6 +328,87 @@ TEST_F_TIMEOUT(upstream, two_files_same_address, PE_TEST_TIMEOUT_S)
 	EXPECT_EQ(20, efd_take(self->efd));
 	EXPECT_EQ(0, efd_take(efd2));
 	close(efd2);
+}
+
+/* Short: a vCPU the module fails to answer stays blocked for good. */
+#define LET_GO_TIMEOUT_MS	15000
+
+static void acker_stop(struct acker *a, pthread_t t, int *acking)
+{
+	if (!*acking)
+		return;
+	__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	*acking = 0;
+}
+
+/* The device model lets go of its ports while still registered. */
+static void dm_lets_go(struct xl_server *s, int close_handle)
+{
+	unsigned int v;
+
+	if (close_handle) {
+		xenevtchn_close(s->xce);
+		s->xce = NULL;
+	} else {
+		for (v = 0; v < s->nbound; v++)
+			xenevtchn_unbind(s->xce, s->local_port[v]);
+	}
+	s->nbound = 0;
+}
+
+/*
+ * /dev/xen/evtchn disables the IRQ and stops acknowledging the ports; the
+ * module still holds them and must serve and acknowledge every kick from
+ * then on. After the deassign the ports are closed, so a new device model
+ * can bind the vCPUs' vp_eports again.
+ */
+static void evtchn_goes_first(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(upstream) * self, int close_handle)
+{
+	struct privcmd_ioeventfd r = self->req;
+	xenevtchn_handle *xce;
+	unsigned int v;
+	int port;
+
+	if (!self->shared)
+		SKIP(return, NO_SHARING);
+	ASSERT_EQ(0, assign(self->pe, &self->req));
+	acker_stop(&self->ack, self->acker, &self->acking);
+	dm_lets_go(&self->s, close_handle);
+
+	/* Each access blocks its vCPU until the module completes it. */
+	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0, 1, -1,
+				    LET_GO_TIMEOUT_MS, NULL));
+	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0, 10, -1,
+				    LET_GO_TIMEOUT_MS, NULL));
+	EXPECT_EQ(11, efd_take(self->efd));
+	EXPECT_EQ(1, pe_debugfs_has("taken-over"));
+
+	r.flags = PRIVCMD_IOEVENTFD_FLAG_DEASSIGN;
+	ASSERT_EQ(0, assign(self->pe, &r));
+	EXPECT_EQ(0, pe_debugfs_has("mode upstream"));
+	xce = xenevtchn_open(NULL, 0);
+	ASSERT_NE(NULL, xce);
+	for (v = 0; v < self->s.vcpus; v++) {
+		port = xenevtchn_bind_interdomain(xce, self->dom,
+						  self->s.remote_port[v]);
+		EXPECT_GE(port, 0) TH_LOG("vcpu %u: vp_eport %u still held",
+					  v, self->s.remote_port[v]);
+		if (port >= 0)
+			xenevtchn_unbind(xce, port);
+	}
+	xenevtchn_close(xce);
+}
+
+TEST_F_TIMEOUT(upstream, evtchn_unbound_first, PE_TEST_TIMEOUT_S)
+{
+	evtchn_goes_first(_metadata, self, 0);
+}
+
+TEST_F_TIMEOUT(upstream, evtchn_closed_first, PE_TEST_TIMEOUT_S)
+{
+	evtchn_goes_first(_metadata, self, 1);
 }
 
 TEST_HARNESS_MAIN
