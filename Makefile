@@ -21,7 +21,8 @@ clean:
 
 .PHONY: all modules install clean
 
-# Xen lab (tools/testing/xen-lab, Documentation/lab.md). LAB=pv-6.12|pvh-6.12|pv-6.1
+# Xen lab (tools/testing/xen-lab, Documentation/lab.md).
+# LAB=pv-6.12|pvh-6.12|pv-6.1|pv-6.12-smp|pv-6.1-smp (comma-separated)
 lab-setup:
 	tools/testing/xen-lab/setup.sh
 
