@@ -4,10 +4,22 @@
  * restriction (EPERM), and unloading the module while a file still holds
  * live registrations.
  */
+#define __XEN_TOOLS__ 1
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "pe_util.h"
+
+#include <xen/hvm/dm_op.h>
+
+/*
+ * A dm_op an irqfd may store (ISA IRQ 5 low); the tests never signal the
+ * eventfds they assign it to.
+ */
+static struct xen_dm_op isa_low = {
+	.op = XEN_DMOP_set_isa_irq_level,
+	.u.set_isa_irq_level = { .isa_irq = 5, .level = 0 },
+};
 
 FIXTURE(dev) {
 	int pe, dom;
@@ -57,9 +69,8 @@ TEST_F_TIMEOUT(dev, unknown_ioctl, PE_TEST_TIMEOUT_S)
 TEST_F_TIMEOUT(dev, restrict_to_one_domain, PE_TEST_TIMEOUT_S)
 {
 	struct privcmd_eventfd_restrict r = { .dom = 7 };
-	struct privcmd_irqfd irqfd = { .size = 4, .dom = 8 };
+	struct privcmd_irqfd irqfd = { .size = sizeof(isa_low), .dom = 8 };
 	struct privcmd_ioeventfd io = { .addr_len = 4, .vcpus = 1, .dom = 8 };
-	uint32_t op = 0;
 	int efd = eventfd(0, EFD_CLOEXEC);
 
 	ASSERT_GE(efd, 0);
@@ -78,7 +89,7 @@ TEST_F_TIMEOUT(dev, restrict_to_one_domain, PE_TEST_TIMEOUT_S)
 	EXPECT_EQ(-EPERM, pe_ioeventfd(self->pe, 8, 1, PE_NOTIFY, 4, efd, 0, 0));
 	EXPECT_EQ(-EPERM, pe_complete(self->pe, 8, 1, 0));
 	irqfd.fd = efd;
-	irqfd.dm_op = (uintptr_t)&op;
+	irqfd.dm_op = (uintptr_t)&isa_low;
 	EXPECT_EQ(-EPERM, pe_ioctl(self->pe, IOCTL_PRIVCMD_IRQFD, &irqfd));
 	io.event_fd = efd;
 	EXPECT_EQ(-EPERM, pe_ioctl(self->pe, IOCTL_PRIVCMD_IOEVENTFD, &io));
@@ -97,9 +108,8 @@ TEST_F_TIMEOUT(dev, nonexistent_domain_is_enoent, PE_TEST_TIMEOUT_S)
 
 static int irqfd_op(int pe, uint16_t dom, int efd, uint32_t flags)
 {
-	static uint32_t op;
 	struct privcmd_irqfd req = {
-		.dm_op = (uintptr_t)&op, .size = sizeof(op), .fd = efd,
+		.dm_op = (uintptr_t)&isa_low, .size = sizeof(isa_low), .fd = efd,
 		.flags = flags, .dom = dom,
 	};
 
@@ -144,8 +154,7 @@ TEST_F_TIMEOUT(dev, unload_with_live_registrations, PE_TEST_TIMEOUT_S)
 {
 	const char *ko = getenv("XENLAB_MODULE");
 	struct xl_server *s = &self->s;
-	struct privcmd_irqfd irqfd = { .size = 4 };
-	uint32_t op = 0;
+	struct privcmd_irqfd irqfd = { .size = sizeof(isa_low) };
 	char cmd[512];
 	int efd, pe2;
 
@@ -159,7 +168,7 @@ TEST_F_TIMEOUT(dev, unload_with_live_registrations, PE_TEST_TIMEOUT_S)
 	ASSERT_EQ(0, pe_attach(self->pe, self->dom, s->id, s->vcpus, -1));
 	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, s->id, PE_NOTIFY, 4, efd, 0, 0));
 	irqfd.fd = efd;
-	irqfd.dm_op = (uintptr_t)&op;
+	irqfd.dm_op = (uintptr_t)&isa_low;
 	irqfd.dom = self->dom;
 	ASSERT_EQ(0, pe_ioctl(self->pe, IOCTL_PRIVCMD_IRQFD, &irqfd));
 
