@@ -164,7 +164,11 @@ struct privcmd_eventfd_version {
  * @flags: must be zero
  *
  * Once restricted, every request naming another domain fails with EPERM,
- * and restricting again to another domain fails with EPERM.
+ * and restricting again to another domain fails with EPERM. An
+ * unrestricted file may name any domain only while the caller has
+ * CAP_SYS_ADMIN (otherwise EPERM, this request included), so restrict it
+ * before dropping privileges. In a domU, files start restricted to the
+ * target domain named in xenstore.
  */
 struct privcmd_eventfd_restrict {
 	__u16 dom;
