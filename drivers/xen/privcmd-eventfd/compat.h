@@ -35,6 +35,20 @@
 #endif
 
 /*
+ * LOCKDOWN_XEN_USER_ACTIONS came with privcmd's domU restriction (XSA-482)
+ * and was backported piecemeal (Debian's 6.1.192 and 6.12.117 have it,
+ * 5.10.223 has not); 7.2 is the oldest mainline tree checked here. It is
+ * an enum, so #ifdef cannot find it: elsewhere use LOCKDOWN_MODULE_PARAMETERS,
+ * which is in the same integrity tier, so lockdown answers the same and
+ * only the reason it logs differs.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0)
+#define PE_LOCKDOWN_UNRESTRICTED	LOCKDOWN_XEN_USER_ACTIONS
+#else
+#define PE_LOCKDOWN_UNRESTRICTED	LOCKDOWN_MODULE_PARAMETERS
+#endif
+
+/*
  * /dev/xen/evtchn binds ports with IRQF_SHARED since 6.7 (backported to
  * 6.6.19), which lets IOCTL_PRIVCMD_IOEVENTFD add its handler to a port
  * the device model bound. Before that, request_irq() fails with -EBUSY.

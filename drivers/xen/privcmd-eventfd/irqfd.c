@@ -6,6 +6,9 @@
  * under the eventfd's wait-queue spinlock, possibly in interrupt context,
  * so it only issues the stored hypercall (HYPERVISOR_dm_op or an event
  * channel notification; neither sleeps) and never takes a sleeping lock.
+ * The dm_ops it may issue are the four that set an interrupt of the guest
+ * (see irqfd_dm_op_check()): each is O(1) in Xen, has no continuation,
+ * and is not written back.
  * It does not consume the eventfd counter, so a userspace poll() on the
  * same eventfd still sees it readable.
  *
@@ -35,6 +38,56 @@
 
 #include "privcmd_eventfd.h"
 
+/*
+ * From Xen's public hvm/dm_op.h (a stable ABI), which no kernel header
+ * carries: the operations an irqfd may store, and the layout of struct
+ * xen_dm_op with the members of those operations.
+ */
+#define PE_DMOP_SET_PCI_INTX_LEVEL	8
+#define PE_DMOP_SET_ISA_IRQ_LEVEL	9
+#define PE_DMOP_INJECT_MSI		14
+#define PE_DMOP_SET_IRQ_LEVEL		19
+
+/**
+ * struct pe_dm_op - struct xen_dm_op, restricted to interrupt operations
+ * @op: PE_DMOP_*
+ * @pad: zero
+ * @u: the operation's arguments
+ * @u.pci_intx: PE_DMOP_SET_PCI_INTX_LEVEL (x86)
+ * @u.isa_irq: PE_DMOP_SET_ISA_IRQ_LEVEL (x86)
+ * @u.msi: PE_DMOP_INJECT_MSI (x86)
+ * @u.irq: PE_DMOP_SET_IRQ_LEVEL (Arm)
+ * @u.raw: the size of the union in Xen's header
+ */
+struct pe_dm_op {
+	u32 op;
+	u32 pad;
+	union {
+		struct {
+			u16 domain;
+			u8 bus, device, intx, level;
+		} pci_intx;
+		struct {
+			u8 isa_irq, level;
+		} isa_irq;
+		struct {
+			u32 data;
+			u32 pad;
+			aligned_u64 addr;
+		} msi;
+		struct {
+			u32 irq;
+			u8 level;
+			u8 pad[3];
+		} irq;
+		u8 raw[24];
+	} u;
+};
+
+#define PE_DM_OP_HDR	offsetof(struct pe_dm_op, u)
+static_assert(PE_DM_OP_HDR == 8);
+static_assert(sizeof(struct pe_dm_op) == 32);
+
 /**
  * struct irqfd - one eventfd bound to an interrupt of a guest
  * @node: in pe_file.irqfds; see there for its locking
@@ -50,8 +103,9 @@
  *	the port cannot be closed and handed to another domain meanwhile
  * @injected: number of interrupts issued
  * @failed: number of hypercalls that failed
- * @size: bytes in @dm_op
- * @dm_op: the stored dm_op buffer, immutable after assign
+ * @size: bytes of @dm_op passed to Xen
+ * @dm_op: the stored operation, checked by irqfd_dm_op_check(); never
+ *	written after assign (each call issues a copy of it)
  */
 struct irqfd {
 	struct list_head node;
@@ -66,7 +120,7 @@ struct irqfd {
 	atomic64_t injected;
 	atomic64_t failed;
 	u32 size;
-	u8 dm_op[];
+	struct pe_dm_op dm_op;
 };
 
 static struct workqueue_struct *irqfd_wq;
@@ -74,6 +128,7 @@ static struct workqueue_struct *irqfd_wq;
 static void irqfd_inject(struct irqfd *irqfd)
 {
 	struct xen_dm_op_buf buf;
+	struct pe_dm_op op;
 	int rc;
 
 	if (irqfd->evtchn) {
@@ -82,7 +137,13 @@ static void irqfd_inject(struct irqfd *irqfd)
 		return;
 	}
 
-	set_xen_guest_handle(buf.h, irqfd->dm_op);
+	/*
+	 * Xen copies a non-const operation back into the buffer; none of
+	 * the stored ones is, but wakeups on several CPUs (and the inject at
+	 * assign) run concurrently: give each call its own copy all the same.
+	 */
+	op = irqfd->dm_op;
+	set_xen_guest_handle(buf.h, &op);
 	buf.size = irqfd->size;
 	rc = HYPERVISOR_dm_op(irqfd->dom, 1, &buf);
 	if (rc) {
@@ -157,6 +218,71 @@ static struct irqfd *irqfd_find(struct pe_file *pf, struct eventfd_ctx *ctx)
 	return NULL;
 }
 
+/**
+ * irqfd_dm_op_check() - may an irqfd store this dm_op?
+ * @op: the operation, copied from the caller; bytes past @size are zero
+ * @size: its size in bytes, PE_DM_OP_HDR to sizeof(*op)
+ *
+ * Only operations that set an interrupt of the guest are allowed, each in
+ * a buffer of exactly its own size (header and member) or of the whole
+ * struct xen_dm_op, as libxendevicemodel passes it. Fields Xen would
+ * refuse at every signal are refused here. Xen treats all four as const
+ * (it never writes them back) and completes them without continuation.
+ *
+ * Return: 0, -EINVAL for any other operation, size or bad field, or
+ * -EOPNOTSUPP for an interrupt operation this architecture's Xen does not
+ * implement (set_irq_level is Arm's, the others x86's).
+ */
+static int irqfd_dm_op_check(const struct pe_dm_op *op, u32 size)
+{
+	bool valid, x86 = true;
+	size_t len;
+
+	switch (op->op) {
+	case PE_DMOP_SET_PCI_INTX_LEVEL:
+		len = sizeof(op->u.pci_intx);
+		valid = !op->u.pci_intx.domain && !op->u.pci_intx.bus &&
+			op->u.pci_intx.device <= 0x1f &&
+			op->u.pci_intx.intx <= 3 && op->u.pci_intx.level <= 1;
+		break;
+	case PE_DMOP_SET_ISA_IRQ_LEVEL:
+		len = sizeof(op->u.isa_irq);
+		valid = op->u.isa_irq.isa_irq <= 15 &&
+			op->u.isa_irq.level <= 1;
+		break;
+	case PE_DMOP_INJECT_MSI:
+		len = sizeof(op->u.msi);
+		valid = !op->u.msi.pad;
+		break;
+	case PE_DMOP_SET_IRQ_LEVEL:
+		len = sizeof(op->u.irq);
+		valid = op->u.irq.level <= 1 && !op->u.irq.pad[0] &&
+			!op->u.irq.pad[1] && !op->u.irq.pad[2];
+		x86 = false;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (size != PE_DM_OP_HDR + len && size != sizeof(*op))
+		return -EINVAL;
+	if (op->pad || !valid)
+		return -EINVAL;
+	if (x86 != IS_ENABLED(CONFIG_X86))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/* Copy the caller's dm_op into @irqfd and check it. */
+static int irqfd_dm_op_get(struct irqfd *irqfd, u64 uptr, u32 size)
+{
+	if (size < PE_DM_OP_HDR || size > sizeof(irqfd->dm_op))
+		return -EINVAL;
+	if (copy_from_user(&irqfd->dm_op, u64_to_user_ptr(uptr), size))
+		return -EFAULT;
+	irqfd->size = size;
+	return irqfd_dm_op_check(&irqfd->dm_op, size);
+}
+
 static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
 {
 	struct irqfd *irqfd;
@@ -166,15 +292,13 @@ static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *
 
 	lockdep_assert_held(&pf->lock);
 
-	irqfd = kzalloc(struct_size(irqfd, dm_op, req->size),
-			GFP_KERNEL_ACCOUNT);
+	irqfd = kzalloc(sizeof(*irqfd), GFP_KERNEL_ACCOUNT);
 	if (!irqfd)
 		return -ENOMEM;
 
 	INIT_LIST_HEAD(&irqfd->node);
 	INIT_WORK(&irqfd->shutdown, irqfd_shutdown_work);
 	irqfd->dom = req->dom;
-	irqfd->size = req->size;
 	if (req->flags & PRIVCMD_EVENTFD_IRQFD_FLAG_EVTCHN) {
 		/*
 		 * Pin the binding first, then check it: a port that is not
@@ -191,10 +315,10 @@ static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *
 			rc = -EINVAL;
 			goto err_free;
 		}
-	} else if (copy_from_user(irqfd->dm_op, u64_to_user_ptr(req->dm_op),
-				  req->size)) {
-		rc = -EFAULT;
-		goto err_free;
+	} else {
+		rc = irqfd_dm_op_get(irqfd, req->dm_op, req->size);
+		if (rc)
+			goto err_free;
 	}
 
 	f = fdget(req->fd);

@@ -5,19 +5,31 @@
  * Every registration belongs to the open file that made it and is torn
  * down in release(), so a device model that exits or crashes leaves
  * nothing behind. The device is root-only, like /dev/xen/privcmd.
+ *
+ * Which domains a file may name: a restricted file only its domain; an
+ * unrestricted one any, but only while the caller has CAP_SYS_ADMIN, so a
+ * device model that dropped its privileges cannot reach other guests. In
+ * a domU every file starts restricted to the target domain the toolstack
+ * wrote to xenstore, as privcmd does (XSA-482).
  */
 #define pr_fmt(fmt) "xen-privcmd-eventfd: " fmt
 
+#include <linux/capability.h>
 #include <linux/errno.h>
 #include <linux/eventfd.h>
 #include <linux/fs.h>
+#include <linux/kernel.h>
 #include <linux/lockdep.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 
 #include <xen/xen.h>
+#include <xen/xenbus.h>
 #include <xen/interface/xen.h>
 
 #include <asm/xen/hypercall.h>
@@ -39,6 +51,69 @@ static_assert(sizeof(struct privcmd_eventfd_server) == 32);
 static_assert(sizeof(struct privcmd_eventfd_ioeventfd) == 40);
 static_assert(sizeof(struct privcmd_eventfd_complete) == 16);
 static_assert(sizeof(struct privcmd_eventfd_irqfd) == 32);
+
+static bool unrestricted;
+module_param(unrestricted, bool, 0444);
+MODULE_PARM_DESC(unrestricted,
+		 "In a domU, do not restrict new files to the target domain (ignored when the kernel is locked down)");
+
+/*
+ * In a domU: the domain every new file is restricted to, read from
+ * xenstore once it is up. pe_domu_wait is set until then; open() waits
+ * for it. PE_NO_DOMAIN (dom0, or unrestricted=1) leaves files unrestricted.
+ */
+static int pe_domu_target = PE_NO_DOMAIN;
+static bool pe_domu_wait;
+static bool pe_domu_notifier;
+static DECLARE_WAIT_QUEUE_HEAD(pe_domu_wq);
+
+static int pe_domu_target_read(struct notifier_block *nb,
+			       unsigned long event, void *data)
+{
+	unsigned int dom;
+	char *target;
+
+	/* No target: restrict to a domain no request can name usefully. */
+	pe_domu_target = DOMID_IDLE;
+	target = xenbus_read(XBT_NIL, "target", "", NULL);
+	if (IS_ERR(target) || kstrtouint(target, 10, &dom) ||
+	    dom >= DOMID_FIRST_RESERVED)
+		pr_err("no target domain in xenstore: every request will fail\n");
+	else
+		pe_domu_target = dom;
+	if (!IS_ERR(target))
+		kfree(target);
+
+	/* Pairs with pe_open(): the target is set before the wait ends. */
+	smp_store_release(&pe_domu_wait, false);
+	wake_up_all(&pe_domu_wq);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block pe_domu_nb = {
+	.notifier_call = pe_domu_target_read,
+};
+
+/* In a domU, restrict new files unless told not to (and not locked down). */
+static void pe_domu_restrict_init(void)
+{
+	if (xen_initial_domain())
+		return;
+	if (unrestricted) {
+		if (!security_locked_down(PE_LOCKDOWN_UNRESTRICTED))
+			return;
+		pr_warn("kernel is locked down: parameter \"unrestricted\" ignored\n");
+	}
+	pe_domu_wait = true;
+	pe_domu_notifier = true;
+	register_xenstore_notifier(&pe_domu_nb);
+}
+
+static void pe_domu_restrict_exit(void)
+{
+	if (pe_domu_notifier)
+		unregister_xenstore_notifier(&pe_domu_nb);
+}
 
 /**
  * pe_errno_from_xen() - a Linux errno for a hypercall's result
@@ -94,19 +169,32 @@ bool pe_evtchn_interdomain(evtchn_port_t port, domid_t dom,
 	return true;
 }
 
+/*
+ * An unrestricted file reaches every domain. Check the caller's privilege
+ * at each request, not at open: a device model opens the device as root
+ * and then drops privileges, and must lose every domain but the one it
+ * restricted the file to.
+ */
+static bool pe_may_name_any_domain(void)
+{
+	return capable(CAP_SYS_ADMIN);
+}
+
 /**
  * pe_check_domain() - may this file act on @dom?
  * @pf: the file; its lock is held
  * @dom: the domain a request names
  *
- * Return: 0, or -EPERM if the file is restricted to another domain.
+ * Context: process context (the capability check may audit).
+ * Return: 0, or -EPERM if the file is restricted to another domain, or
+ * unrestricted and the caller lacks CAP_SYS_ADMIN.
  */
 int pe_check_domain(struct pe_file *pf, domid_t dom)
 {
 	lockdep_assert_held(&pf->lock);
-	if (pf->restrict_dom != PE_NO_DOMAIN && pf->restrict_dom != dom)
-		return -EPERM;
-	return 0;
+	if (pf->restrict_dom != PE_NO_DOMAIN)
+		return pf->restrict_dom == dom ? 0 : -EPERM;
+	return pe_may_name_any_domain() ? 0 : -EPERM;
 }
 
 static int pe_ioc_version(void __user *argp)
@@ -163,6 +251,8 @@ static int pe_ioc_restrict(struct pe_file *pf, void __user *argp)
 	mutex_lock(&pf->lock);
 	if (pf->restrict_dom != PE_NO_DOMAIN && pf->restrict_dom != r.dom)
 		rc = -EPERM;
+	else if (pf->restrict_dom == PE_NO_DOMAIN && !pe_may_name_any_domain())
+		rc = -EPERM;	/* it would gain a domain, not lose the others */
 	else if (pe_has_other_domain(pf, r.dom))
 		rc = -EBUSY;
 	else
@@ -238,6 +328,12 @@ static long pe_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static int pe_open(struct inode *inode, struct file *file)
 {
 	struct pe_file *pf;
+	int rc;
+
+	/* Pairs with pe_domu_target_read(): then pe_domu_target is set. */
+	rc = wait_event_interruptible(pe_domu_wq, !smp_load_acquire(&pe_domu_wait));
+	if (rc)
+		return -EINTR;
 
 	pf = kzalloc(sizeof(*pf), GFP_KERNEL_ACCOUNT);
 	if (!pf)
@@ -247,7 +343,7 @@ static int pe_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&pf->servers);
 	INIT_LIST_HEAD(&pf->irqfds);
 	spin_lock_init(&pf->irqfd_lock);
-	pf->restrict_dom = PE_NO_DOMAIN;
+	pf->restrict_dom = pe_domu_target;
 	pe_debugfs_add_file(pf);
 
 	file->private_data = pf;
@@ -300,6 +396,7 @@ static int __init pe_init(void)
 	if (rc)
 		return rc;
 
+	pe_domu_restrict_init();
 	pe_debugfs_init();
 	rc = misc_register(&pe_miscdev);
 	if (rc)
@@ -308,6 +405,7 @@ static int __init pe_init(void)
 
 err:
 	pe_debugfs_exit();
+	pe_domu_restrict_exit();
 	irqfd_exit();
 	return rc;
 }
@@ -316,6 +414,7 @@ static void __exit pe_exit(void)
 {
 	misc_deregister(&pe_miscdev);
 	pe_debugfs_exit();
+	pe_domu_restrict_exit();
 	irqfd_exit();
 }
 

@@ -45,9 +45,13 @@
  * struct privcmd_irqfd - bind an eventfd to a device-model operation
  * @dm_op: user address of one dm_op buffer (a struct xen_dm_op) that is
  *	copied at assign time and issued with HYPERVISOR_dm_op() each time
- *	the eventfd is signalled
- * @size: size of the buffer at @dm_op in bytes, 1 to
- *	PRIVCMD_EVENTFD_DM_OP_MAX
+ *	the eventfd is signalled. This device accepts only the interrupt
+ *	operations XEN_DMOP_set_isa_irq_level, XEN_DMOP_set_pci_intx_level,
+ *	XEN_DMOP_inject_msi (x86) and XEN_DMOP_set_irq_level (Arm); others
+ *	fail with EINVAL
+ * @size: size of the buffer at @dm_op in bytes: the operation's own size
+ *	(header plus its member) or sizeof(struct xen_dm_op); never more
+ *	than PRIVCMD_EVENTFD_DM_OP_MAX
  * @fd: the eventfd
  * @flags: 0 to assign, PRIVCMD_IRQFD_FLAG_DEASSIGN to remove
  * @dom: target domain of the dm_op
@@ -108,7 +112,10 @@ struct privcmd_ioeventfd {
 /** PRIVCMD_EVENTFD_ABI_VERSION - reported by PRIVCMD_EVENTFD_IOC_VERSION */
 #define PRIVCMD_EVENTFD_ABI_VERSION	1
 
-/** PRIVCMD_EVENTFD_DM_OP_MAX - largest dm_op buffer an irqfd may store */
+/**
+ * PRIVCMD_EVENTFD_DM_OP_MAX - bound of an irqfd's dm_op size; the interrupt
+ * operations an irqfd may store are at most sizeof(struct xen_dm_op)
+ */
 #define PRIVCMD_EVENTFD_DM_OP_MAX	256
 
 /** PRIVCMD_EVENTFD_MAX_VCPUS - ioreq slots in one 4 KiB ioreq frame */
@@ -157,7 +164,11 @@ struct privcmd_eventfd_version {
  * @flags: must be zero
  *
  * Once restricted, every request naming another domain fails with EPERM,
- * and restricting again to another domain fails with EPERM.
+ * and restricting again to another domain fails with EPERM. An
+ * unrestricted file may name any domain only while the caller has
+ * CAP_SYS_ADMIN (otherwise EPERM, this request included), so restrict it
+ * before dropping privileges. In a domU, files start restricted to the
+ * target domain named in xenstore.
  */
 struct privcmd_eventfd_restrict {
 	__u16 dom;
@@ -261,8 +272,9 @@ struct privcmd_eventfd_complete {
 
 /**
  * struct privcmd_eventfd_irqfd - interrupt a guest when an eventfd is signalled
- * @dm_op: user address of one dm_op buffer (unless FLAG_EVTCHN)
- * @size: its size, 1 to PRIVCMD_EVENTFD_DM_OP_MAX (0 with FLAG_EVTCHN)
+ * @dm_op: user address of one dm_op buffer (unless FLAG_EVTCHN), one of
+ *	the interrupt operations listed at &struct privcmd_irqfd
+ * @size: its size, as for &struct privcmd_irqfd (0 with FLAG_EVTCHN)
  * @fd: the eventfd
  * @flags: PRIVCMD_EVENTFD_IRQFD_FLAG_*
  * @dom: the guest

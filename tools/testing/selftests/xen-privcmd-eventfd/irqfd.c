@@ -7,6 +7,7 @@
  */
 #define __XEN_TOOLS__ 1
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kselftest_harness.h"
@@ -167,6 +168,115 @@ TEST_F_TIMEOUT(irqfd, bad_requests_are_refused, PE_TEST_TIMEOUT_S)
 				    PRIVCMD_IRQFD_FLAG_DEASSIGN));
 	EXPECT_EQ(-ENOENT, upstream_irqfd(pe, d, self->hi, NULL, 0,
 					  PRIVCMD_IRQFD_FLAG_DEASSIGN));
+}
+
+/* Header of struct xen_dm_op, then the member of each operation. */
+#define DM_OP_HDR	offsetof(struct xen_dm_op, u)
+
+/* Assign @op (@size bytes) on a fresh, never signalled eventfd. */
+static int assign_op(int pe, int dom, struct xen_dm_op *op, uint32_t size)
+{
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), rc;
+
+	if (efd < 0)
+		return -errno;
+	rc = upstream_irqfd(pe, dom, efd, op, size, 0);
+	/*
+	 * Never let a wrongly accepted operation run: deassign it before
+	 * anything can signal the eventfd.
+	 */
+	if (!rc)
+		upstream_irqfd(pe, dom, efd, NULL, 0, PRIVCMD_IRQFD_FLAG_DEASSIGN);
+	close(efd);
+	return rc;
+}
+
+/*
+ * An irqfd stores only operations that interrupt the guest, in a buffer of
+ * exactly that operation's size (or the whole struct xen_dm_op); anything
+ * else is EINVAL at assign and leaves nothing behind. The eventfds are
+ * never signalled, so an operation the old module accepted never runs.
+ */
+TEST_F_TIMEOUT(irqfd, only_interrupt_ops, PE_TEST_TIMEOUT_S)
+{
+	static const uint32_t refused[] = {
+		XEN_DMOP_nr_vcpus, XEN_DMOP_remote_shutdown,
+		XEN_DMOP_create_ioreq_server, XEN_DMOP_set_mem_type,
+		XEN_DMOP_relocate_memory, XEN_DMOP_set_pci_link_route, 0, 99,
+	};
+	int pe = self->pe, d = self->dom;
+	uint64_t isa0, ev0, isa1, ev1;
+	struct xen_dm_op op;
+	unsigned int i;
+
+	ASSERT_EQ(0, xl_guest_irqcount(d, &isa0, &ev0));
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
+		memset(&op, 0, sizeof(op));
+		op.op = refused[i];
+		op.u.remote_shutdown.reason = 0;	/* SHUTDOWN_poweroff */
+		EXPECT_EQ(-EINVAL, assign_op(pe, d, &op, sizeof(op)))
+			TH_LOG("dm_op %u was stored", refused[i]);
+	}
+
+	/* Interrupt operations: exact size or whole struct, sane fields. */
+	isa_level_op(&op, self->irq, 1);
+	EXPECT_EQ(0, assign_op(pe, d, &op, DM_OP_HDR + sizeof(op.u.set_isa_irq_level)));
+	EXPECT_EQ(0, assign_op(pe, d, &op, sizeof(op)));
+	EXPECT_EQ(-EINVAL, assign_op(pe, d, &op, DM_OP_HDR + 1));
+	EXPECT_EQ(-EINVAL, assign_op(pe, d, &op, DM_OP_HDR + 3));
+	EXPECT_EQ(-EINVAL, assign_op(pe, d, &op, DM_OP_HDR));
+	EXPECT_EQ(-EINVAL, assign_op(pe, d, &op, 4));
+	EXPECT_EQ(-EINVAL, assign_op(pe, d, &op, sizeof(op) + 1));
+	op.u.set_isa_irq_level.level = 2;
+	EXPECT_EQ(-EINVAL, assign_op(pe, d, &op, sizeof(op)));
+	isa_level_op(&op, 16, 0);
+	EXPECT_EQ(-EINVAL, assign_op(pe, d, &op, sizeof(op)));
+	isa_level_op(&op, self->irq, 0);
+	op.pad = 1;
+	EXPECT_EQ(-EINVAL, assign_op(pe, d, &op, sizeof(op)));
+
+	memset(&op, 0, sizeof(op));
+	op.op = XEN_DMOP_set_pci_intx_level;
+	op.u.set_pci_intx_level.device = 3;
+	EXPECT_EQ(0, assign_op(pe, d, &op, DM_OP_HDR + sizeof(op.u.set_pci_intx_level)));
+	op.u.set_pci_intx_level.intx = 4;
+	EXPECT_EQ(-EINVAL, assign_op(pe, d, &op, sizeof(op)));
+
+	memset(&op, 0, sizeof(op));
+	op.op = XEN_DMOP_inject_msi;
+	op.u.inject_msi.addr = 0xfee00000;
+	op.u.inject_msi.data = 0x40;
+	EXPECT_EQ(0, assign_op(pe, d, &op, DM_OP_HDR + sizeof(op.u.inject_msi)));
+	EXPECT_EQ(-EINVAL, assign_op(pe, d, &op, DM_OP_HDR + sizeof(op.u.inject_msi) - 1));
+	op.u.inject_msi.pad = 1;
+	EXPECT_EQ(-EINVAL, assign_op(pe, d, &op, sizeof(op)));
+
+	/* Arm's operation: x86 Xen does not implement it. */
+	memset(&op, 0, sizeof(op));
+	op.op = XEN_DMOP_set_irq_level;
+	op.u.set_irq_level.irq = 40;
+	EXPECT_EQ(pe_arch_has_pio() ? -EOPNOTSUPP : 0,
+		  assign_op(pe, d, &op, DM_OP_HDR + sizeof(op.u.set_irq_level)));
+
+	/* Nothing left behind, and the guest still runs and answers. */
+	EXPECT_EQ(0, pe_debugfs_has("irqfd dom"));
+	usleep(200000);
+	ASSERT_EQ(0, xl_guest_irqcount(d, &isa1, &ev1));
+	EXPECT_EQ(isa0, isa1);
+}
+
+/*
+ * A PVH guest has no emulated PIC or IOAPIC, and Xen does not refuse the
+ * ISA and PCI INTx level operations for it (a debug hypervisor hits an
+ * assertion). The module cannot refuse them either: see the skip reason.
+ * Nothing is issued here, so no hypervisor is put at risk.
+ */
+static const char pvh_reason[] =
+	"not enforced: dom0's kernel cannot tell PVH from HVM (xen-privcmd-eventfd.rst)";
+
+TEST(pvh_refuses_line_ops)
+{
+	SKIP(return, "%s", pvh_reason);
 }
 
 /* Closing the eventfd (EPOLLHUP) tears the irqfd down by itself. */
