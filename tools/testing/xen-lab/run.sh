@@ -455,11 +455,25 @@ analyze() {
 			PROBLEMS+=("$combo: INFRA (guest side, not a module failure): $lines")
 		done <"$out/status"
 	fi
+	# A guest's console log holds every instance dom0 created under that
+	# name. Only the last one ran the tests: a crash there fails the run.
+	# An earlier instance that crashed is what dom0's counted retry
+	# replaced: listed with the retries, with its lines, not hidden.
+	local last
 	for f in "$out"/console/guest-*.log; do
 		[ -e "$f" ] || continue
-		lines=$(grep -aE "$GUEST_INFRA_RE" "$f" | head -5)
+		# (a new instance: the kernel's timestamps start again)
+		last=$(awk 'match($0, /^\[ *[0-9]+\.[0-9]+\]/) {
+				t = substr($0, 2, RLENGTH - 2) + 0
+				if (seen && t < prev) start = NR
+				prev = t; seen = 1
+			} END { print start ? start : 1 }' "$f")
+		lines=$(tail -n +"$last" "$f" | grep -aE "$GUEST_INFRA_RE" | head -5)
 		[ -n "$lines" ] &&
 			PROBLEMS+=("$combo: INFRA: guest console $(basename "$f"): $lines")
+		lines=$(head -n $((last - 1)) "$f" | grep -aE "$GUEST_INFRA_RE" | head -3)
+		[ -n "$lines" ] &&
+			INFRA_NOTES+=("$combo: INFRA: an earlier instance in $(basename "$f") failed and dom0 created it again (a counted dom0 retry): $(tr '\n' ' ' <<<"$lines")")
 	done
 	# Kernel/Xen reports during the run: serial log from the test-start marker.
 	lines=$( (sed -n '/XENLAB: tests start/,$p' "$cdir/serial.log"
