@@ -264,6 +264,13 @@ wait_guest() {
 	return 1
 }
 
+# Vector registers must survive Xen switching between dom0 and the guests;
+# checked while the guests boot, when it switches most (run.sh counts it).
+fpu_pids=""
+for k in sse avx; do
+	"$IN/fpu-check" "${XENLAB_FPU_CHECK_S:-40}" "$k" >"$OUT/fpu-check-$k.txt" 2>&1 &
+	fpu_pids+=" $!"
+done
 t0=$(now)
 create_guest xenlab-hvm /tmp/guest/hvm.cfg
 [ "$XENLAB_PVH" = 1 ] && create_guest xenlab-pvh /tmp/guest/pvh.cfg
@@ -287,6 +294,9 @@ if [ "$XENLAB_PVH" = 1 ]; then
 	fi
 fi
 env | grep '^XENLAB_' | sort >"$OUT/env"
+# shellcheck disable=SC2086
+wait $fpu_pids
+say "fpu-check: $(cat "$OUT"/fpu-check-*.txt | grep -a rounds | tr '\n' ' ')"
 
 guests_ok=1
 grep -q '^GUEST-' "$OUT/status" 2>/dev/null && guests_ok=0
