@@ -163,8 +163,13 @@ static int irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode, int sync,
 	__poll_t flags = key_to_poll(key);
 	struct pe_file *pf = wait->private;
 
-	if (flags & EPOLLIN)
+	if (flags & EPOLLIN) {
+		u64 cnt;
+
+		/* The signal is the irqfd's: consume it (KVM and privcmd do). */
+		eventfd_ctx_do_read(irqfd->ctx, &cnt);
 		irqfd_inject(irqfd);
+	}
 
 	if (flags & EPOLLHUP) {
 		unsigned long irqflags;
@@ -191,10 +196,7 @@ static void irqfd_queue_proc(struct file *file, wait_queue_head_t *wqh,
 /* The caller has taken @irqfd off its list, so it alone tears it down. */
 static void irqfd_free(struct irqfd *irqfd)
 {
-	/*
-	 * Not eventfd_ctx_remove_wait_queue(): that would also consume the
-	 * counter, which belongs to whoever else reads the eventfd.
-	 */
+	/* Every signal was consumed by the wakeup: just leave the queue. */
 	if (irqfd->wqh)
 		remove_wait_queue(irqfd->wqh, &irqfd->wait);
 	eventfd_ctx_put(irqfd->ctx);
@@ -351,8 +353,22 @@ static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *
 	 * wait entry is in place.
 	 */
 	events = vfs_poll(fd_file(f), &irqfd->pt);
-	if (events & EPOLLIN)
-		irqfd_inject(irqfd);
+	if ((events & EPOLLIN) && irqfd->wqh) {
+		u64 cnt = 0;
+
+		/*
+		 * Signalled before the assign: inject once, and consume it.
+		 * Look again under the lock: a wakeup since may have taken
+		 * the count already (and a semaphore eventfd must not be read
+		 * at zero).
+		 */
+		spin_lock_irq(&irqfd->wqh->lock);
+		if (vfs_poll(fd_file(f), NULL) & EPOLLIN)
+			eventfd_ctx_do_read(irqfd->ctx, &cnt);
+		spin_unlock_irq(&irqfd->wqh->lock);
+		if (cnt)
+			irqfd_inject(irqfd);
+	}
 
 	fdput(f);
 	return 0;

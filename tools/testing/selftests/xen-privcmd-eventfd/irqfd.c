@@ -124,16 +124,45 @@ TEST_F_TIMEOUT(irqfd, dm_op_interrupts_guest, PE_TEST_TIMEOUT_S)
 	EXPECT_EQ(1, pe_debugfs_has("injected 10 failed 0"));
 }
 
-/* The irqfd does not eat the count: a poller of the same eventfd wakes. */
-TEST_F_TIMEOUT(irqfd, userspace_poll_still_wakes, PE_TEST_TIMEOUT_S)
+/*
+ * The irqfd consumes the count, as KVM's and upstream privcmd's do: the
+ * signal is the irqfd's, and a later assign on the same eventfd must not
+ * find an old count and replay it.
+ */
+TEST_F_TIMEOUT(irqfd, signal_is_consumed, PE_TEST_TIMEOUT_S)
 {
-	struct pollfd p = { .fd = self->hi, .events = POLLIN };
-
 	ASSERT_EQ(0, upstream_irqfd(self->pe, self->dom, self->hi, &self->down,
 				    sizeof(self->down), 0));
 	signal_efd(self->hi);
-	ASSERT_EQ(1, poll(&p, 1, 1000));
-	EXPECT_EQ(1, efd_take(self->hi));
+	signal_efd(self->hi);
+	EXPECT_EQ(0, efd_take(self->hi));
+	EXPECT_EQ(1, pe_debugfs_has("injected 2 failed 0"));
+}
+
+TEST_F_TIMEOUT(irqfd, reassign_does_not_replay, PE_TEST_TIMEOUT_S)
+{
+	uint64_t before, ev, after;
+
+	ASSERT_EQ(0, upstream_irqfd(self->pe, self->dom, self->hi, &self->up,
+				    sizeof(self->up), 0));
+	ASSERT_EQ(0, upstream_irqfd(self->pe, self->dom, self->lo, &self->down,
+				    sizeof(self->down), 0));
+	ASSERT_EQ(0, xl_guest_irqcount(self->dom, &before, &ev));
+	signal_efd(self->hi);
+	signal_efd(self->lo);
+	ASSERT_EQ(before + 1, isa_count_wait(self->dom, before + 1, 10000));
+
+	ASSERT_EQ(0, upstream_irqfd(self->pe, self->dom, self->hi, NULL, 0,
+				    PRIVCMD_IRQFD_FLAG_DEASSIGN));
+	ASSERT_EQ(0, upstream_irqfd(self->pe, self->dom, self->lo, NULL, 0,
+				    PRIVCMD_IRQFD_FLAG_DEASSIGN));
+	/* Assigned again: nothing was signalled since, so no edge. */
+	ASSERT_EQ(0, upstream_irqfd(self->pe, self->dom, self->hi, &self->up,
+				    sizeof(self->up), 0));
+	ASSERT_EQ(0, upstream_irqfd(self->pe, self->dom, self->lo, &self->down,
+				    sizeof(self->down), 0));
+	after = isa_count_wait(self->dom, before + 2, 1000);
+	EXPECT_EQ(before + 1, after);
 }
 
 TEST_F_TIMEOUT(irqfd, bad_requests_are_refused, PE_TEST_TIMEOUT_S)
