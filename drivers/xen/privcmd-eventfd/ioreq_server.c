@@ -56,6 +56,7 @@
 #include <xen/events.h>
 #include <xen/interface/event_channel.h>
 
+#include <asm/byteorder.h>
 #include <asm/xen/hypercall.h>
 
 #include "privcmd_eventfd.h"
@@ -65,6 +66,15 @@
 #define IOREQ_STATE_MASK	0x0f
 #define IOREQ_DATA_IS_PTR	BIT(4)
 #define IOREQ_DIR_READ		BIT(5)
+
+/*
+ * The masks above are the bit positions of Xen's bitfields as a
+ * little-endian compiler allocates them (x86 and Arm64, the architectures
+ * with ioreq servers); a big-endian one would allocate them the other way.
+ */
+#ifndef __LITTLE_ENDIAN_BITFIELD
+#error "struct ioreq's flags byte is decoded as little-endian bitfields"
+#endif
 
 static_assert(sizeof(struct ioreq) == 32);
 static_assert(offsetof(struct ioreq, vp_eport) == 24);
@@ -244,6 +254,29 @@ static void ioreq_unmatched(struct ioreq_port *p)
 	}
 }
 
+/*
+ * Complete @p's request with default semantics if it is READY, or also if
+ * it is INPROCESS when @inprocess_too (its claimer is gone). Return: true
+ * if a request was completed.
+ */
+static bool ioreq_slot_default(struct ioreq_port *p, bool inprocess_too)
+{
+	struct ioreq *req = &p->srv->page.ioreq[p->vcpu];
+	/* Pairs with Xen's write barrier before it publishes READY. */
+	u8 flags = smp_load_acquire(ioreq_flags(req));
+	u8 state = flags & IOREQ_STATE_MASK;
+
+	if (state != STATE_IOREQ_READY &&
+	    !(inprocess_too && state == STATE_IOREQ_INPROCESS))
+		return false;
+	if (cmpxchg(ioreq_flags(req), flags,
+		    with_state(flags, STATE_IOREQ_INPROCESS)) != flags)
+		return false;
+	atomic64_inc(&p->srv->stat_defaulted);
+	ioreq_respond_default(p, req, flags);
+	return true;
+}
+
 static void ioreq_port_process(struct ioreq_port *p, unsigned int *eoi)
 {
 	switch (ioreq_serve(p)) {
@@ -273,6 +306,8 @@ static irqreturn_t ioreq_port_interrupt(int irq, void *dev_id)
 
 	if (!READ_ONCE(srv->dying))
 		ioreq_port_process(p, &eoi);
+	else if (READ_ONCE(srv->flush_ready))
+		ioreq_slot_default(p, false);
 	/* The port stays masked until this late EOI: never skip it. */
 	xen_irq_lateeoi(irq, eoi);
 	return IRQ_HANDLED;
@@ -471,28 +506,16 @@ static struct ioreq_server *ioreq_server_alloc(struct pe_file *pf,
 }
 
 /*
- * Owned mode: answer every request still outstanding so that no vCPU stays
- * blocked on a server nobody serves any more (a device model that crashed
- * while it held a forwarded request, for instance).
+ * Owned mode, the device model gone (release, crash): answer every request
+ * still outstanding, also one it had claimed, so that no vCPU stays blocked
+ * on a server nobody serves any more.
  */
 static void ioreq_server_flush(struct ioreq_server *srv)
 {
 	unsigned int i;
 
-	for (i = 0; i < srv->vcpus; i++) {
-		struct ioreq *req = &srv->page.ioreq[i];
-		/* Pairs with Xen's write barrier before it publishes READY. */
-		u8 flags = smp_load_acquire(ioreq_flags(req));
-		u8 state = flags & IOREQ_STATE_MASK;
-
-		if (state != STATE_IOREQ_READY && state != STATE_IOREQ_INPROCESS)
-			continue;
-		if (cmpxchg(ioreq_flags(req), flags,
-			    with_state(flags, STATE_IOREQ_INPROCESS)) != flags)
-			continue;
-		atomic64_inc(&srv->stat_defaulted);
-		ioreq_respond_default(&srv->ports[i], req, flags);
-	}
+	for (i = 0; i < srv->vcpus; i++)
+		ioreq_slot_default(&srv->ports[i], true);
 }
 
 /**
@@ -508,14 +531,30 @@ void ioreq_server_destroy(struct ioreq_server *srv)
 	lockdep_assert_held(&srv->file->lock);
 	/* The watchdog changes the ports' IRQ actions: stop it first. */
 	cancel_delayed_work_sync(&srv->watch);
+	/*
+	 * Only a server that was serving may answer for the device model,
+	 * and only when the device model is gone: after a detach it serves
+	 * on (it may hold a request, or find one READY on its mapping).
+	 * Until the ports close, the handler answers what still arrives.
+	 */
 	WRITE_ONCE(srv->dying, true);
 	for (i = 0; i < srv->vcpus; i++)
 		if (srv->ports[i].irq)
 			synchronize_irq(srv->ports[i].irq);
 
-	/* Only a server that was serving may answer for the device model. */
-	if (srv->mode == IOREQ_SERVER_OWNED && srv->serving)
+	if (srv->mode == IOREQ_SERVER_OWNED && srv->serving && !srv->handover) {
+		/* The handler is quiet: take INPROCESS requests too. */
 		ioreq_server_flush(srv);
+		/*
+		 * From now on it answers READY requests itself; one that came
+		 * before it could see the flag is answered here. The claim
+		 * arbitrates between the two.
+		 */
+		WRITE_ONCE(srv->flush_ready, true);
+		smp_mb();	/* the flag before the second look */
+		for (i = 0; i < srv->vcpus; i++)
+			ioreq_slot_default(&srv->ports[i], false);
+	}
 
 	/* After this no handler can run, so nothing reads the table. */
 	for (i = 0; i < srv->vcpus; i++)
@@ -583,6 +622,7 @@ static int ioreq_server_detach(struct pe_file *pf,
 	if (!srv)
 		return -ENOENT;
 	list_del(&srv->node);
+	srv->handover = true;
 	ioreq_server_destroy(srv);
 	return 0;
 }

@@ -132,7 +132,12 @@ enum ioreq_server_mode {
  * @serving: owned mode: every port is bound, the module answers for
  *	the server (and so completes what is outstanding when it goes away)
  * @dying: set before the ports are unbound; the handler then only
- *	acknowledges events
+ *	acknowledges events, and completes requests if @flush_ready
+ * @handover: owned mode: an explicit detach; the device model lives on
+ *	and keeps the requests it claimed (INPROCESS) and the ones left
+ *	READY, so the module completes none of them
+ * @flush_ready: owned mode, while dying: the module answers every READY
+ *	request with default semantics, up to the moment its ports close
  * @ioeventfds: registrations, hashed by address; changed under
  *	pe_file.lock, read by the handler under RCU
  * @nr_ioeventfds: number of registrations; protected by pe_file.lock
@@ -155,6 +160,8 @@ struct ioreq_server {
 	struct eventfd_ctx *dm_ctx;
 	bool serving;
 	bool dying;
+	bool handover;
+	bool flush_ready;
 	DECLARE_HASHTABLE(ioeventfds, IOEVENTFD_HASH_BITS);
 	unsigned int nr_ioeventfds;
 	struct delayed_work watch;

@@ -100,6 +100,21 @@ static int dm_until_guest_done(int pe, struct xl_server *s, int dmfd,
 	}
 }
 
+/* Serve the server from userspace (its ports bound here) until the guest is done. */
+static int dm_relay_until_guest_done(struct xl_server *s)
+{
+	uint64_t deadline = xl_now_us() + PE_GUEST_TIMEOUT_MS * 1000ull;
+	struct dm_log log = { 0 };
+	int rc;
+
+	for (;;) {
+		xl_server_serve(s, 50, dm_cb, &log);
+		rc = xl_guest_wait(s->domid, 50, NULL);
+		if (rc != -ETIMEDOUT || xl_now_us() > deadline)
+			return rc;
+	}
+}
+
 TEST_F_TIMEOUT(owned, datamatch_write_signals_without_userspace, PE_TEST_TIMEOUT_S)
 {
 	uint64_t us;
@@ -383,6 +398,50 @@ TEST_F_TIMEOUT(owned, device_model_unmaps_its_page, PE_TEST_TIMEOUT_S)
 	ASSERT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0, 50, -1,
 				    PE_GUEST_TIMEOUT_MS, NULL));
 	EXPECT_EQ(50, efd_take(self->efd));
+}
+
+/*
+ * A device model that detaches to serve the server on its own keeps the
+ * request it claimed: the module must not complete it behind its back
+ * (the device model's late answer would then complete the next request,
+ * or find the slot idle, which Xen calls a bad IO state).
+ */
+TEST_F_TIMEOUT(owned, detach_leaves_claimed_request_to_device_model,
+	       PE_TEST_TIMEOUT_S)
+{
+	uint64_t deadline, value = 0;
+	int slot = -1, v;
+	uint8_t *fb = NULL, old = 0;
+
+	ASSERT_EQ(0, xl_guest_read_start(self->dom, 0, PE_NOTIFY, 4));
+	/* Forwarded to the device model, which claims it... */
+	ASSERT_EQ(1, efd_wait(self->dmfd, 10000));
+	deadline = xl_now_us() + 10000000;
+	while (slot < 0 && xl_now_us() < deadline) {
+		for (v = 0; v < (int)self->s.vcpus && slot < 0; v++) {
+			fb = ioreq_flags_byte(&self->s.page[v]);
+			old = __atomic_load_n(fb, __ATOMIC_ACQUIRE);
+			if ((old & 0xf) == STATE_IOREQ_READY &&
+			    __atomic_compare_exchange_n(fb, &old,
+							(old & ~0xf) | STATE_IOREQ_INPROCESS,
+							0, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
+				slot = v;
+		}
+	}
+	ASSERT_LE(0, slot);
+	/* ...and detaches, holding it, to answer on its own ports. */
+	ASSERT_EQ(0, pe_detach(self->pe, self->dom, self->s.id));
+	EXPECT_EQ(STATE_IOREQ_INPROCESS, __atomic_load_n(fb, __ATOMIC_ACQUIRE) & 0xf);
+	ASSERT_EQ(0, xl_server_bind_ports(&self->s));
+	self->s.page[slot].data = DM_READ_VALUE;
+	__atomic_store_n(fb, (old & ~0xf) | STATE_IORESP_READY, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, xenevtchn_notify(self->s.xce, self->s.local_port[slot]));
+	ASSERT_EQ(0, xl_guest_wait(self->dom, PE_GUEST_TIMEOUT_MS, &value));
+	EXPECT_EQ(DM_READ_VALUE & 0xffffffff, value);
+	/* And the guest's next access still works (no bad IO state). */
+	EXPECT_EQ(0, xl_guest_read_start(self->dom, 0, PE_NOTIFY, 4));
+	EXPECT_EQ(0, dm_relay_until_guest_done(&self->s));
 }
 
 struct racer {
