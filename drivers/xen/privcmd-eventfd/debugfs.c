@@ -17,7 +17,7 @@ static struct dentry *pe_debugfs_dir;
 
 static int pe_state_show(struct seq_file *m, void *unused)
 {
-	struct ioreq_server *srv;
+	struct pe_ioreq_server *srv;
 	struct pe_file *pf;
 
 	mutex_lock(&pe_files_lock);
@@ -25,8 +25,8 @@ static int pe_state_show(struct seq_file *m, void *unused)
 		mutex_lock(&pf->lock);
 		seq_printf(m, "file %p restrict %d\n", pf, pf->restrict_dom);
 		list_for_each_entry(srv, &pf->servers, node)
-			ioreq_server_show(m, srv);
-		irqfd_show(m, pf);
+			pe_ioreq_server_show(m, srv);
+		pe_irqfd_show(m, pf);
 		mutex_unlock(&pf->lock);
 	}
 	mutex_unlock(&pe_files_lock);

@@ -29,63 +29,63 @@
 #define IOEVENTFD_MAX_PER_SERVER	PRIVCMD_EVENTFD_MAX_IOEVENTFDS
 
 /**
- * struct ioeventfd - one registration
- * @node: in ioreq_server.ioeventfds
+ * struct pe_ioeventfd - one registration
+ * @node: in pe_ioreq_server.ioeventfds
  * @key: what it matches
  * @ctx: the eventfd it signals; referenced until the registration is freed
  * @hits: number of writes that signalled it
  */
-struct ioeventfd {
+struct pe_ioeventfd {
 	struct hlist_node node;
-	struct ioeventfd_key key;
+	struct pe_ioeventfd_key key;
 	struct eventfd_ctx *ctx;
 	atomic64_t hits;
 };
 
 /* The hashtable key: the hashtable API hashes it into a bucket itself. */
-static u64 ioeventfd_hkey(u64 addr, u32 space)
+static u64 pe_ioeventfd_hkey(u64 addr, u32 space)
 {
 	return addr ^ ((u64)space << 63);
 }
 
-static bool key_same_slot(const struct ioeventfd_key *a,
-			  const struct ioeventfd_key *b)
+static bool key_same_slot(const struct pe_ioeventfd_key *a,
+			  const struct pe_ioeventfd_key *b)
 {
 	return a->space == b->space && a->addr == b->addr && a->len == b->len;
 }
 
 /* Is there a value that both registrations would match? */
-static bool key_overlaps(const struct ioeventfd_key *a,
-			 const struct ioeventfd_key *b)
+static bool key_overlaps(const struct pe_ioeventfd_key *a,
+			 const struct pe_ioeventfd_key *b)
 {
 	return key_same_slot(a, b) &&
 	       ((a->data ^ b->data) & a->mask & b->mask) == 0;
 }
 
 /**
- * ioeventfd_init() - prepare a server's registration table
+ * pe_ioeventfd_init() - prepare a server's registration table
  * @srv: the server
  */
-void ioeventfd_init(struct ioreq_server *srv)
+void pe_ioeventfd_init(struct pe_ioreq_server *srv)
 {
 	hash_init(srv->ioeventfds);
 }
 
 /**
- * ioeventfd_match() - the registration a guest write signals
+ * pe_ioeventfd_match() - the registration a guest write signals
  * @srv: the server
  * @write: the write (mask ignored)
  *
  * Context: any; caller holds rcu_read_lock() while it uses the result.
  * Return: the registration, or NULL.
  */
-struct ioeventfd *ioeventfd_match(struct ioreq_server *srv,
-				  const struct ioeventfd_key *write)
+struct pe_ioeventfd *pe_ioeventfd_match(struct pe_ioreq_server *srv,
+					const struct pe_ioeventfd_key *write)
 {
-	struct ioeventfd *ev;
+	struct pe_ioeventfd *ev;
 
 	hash_for_each_possible_rcu(srv->ioeventfds, ev, node,
-				   ioeventfd_hkey(write->addr, write->space))
+				   pe_ioeventfd_hkey(write->addr, write->space))
 		if (key_same_slot(&ev->key, write) &&
 		    ((ev->key.data ^ write->data) & ev->key.mask) == 0)
 			return ev;
@@ -93,35 +93,35 @@ struct ioeventfd *ioeventfd_match(struct ioreq_server *srv,
 }
 
 /**
- * ioeventfd_fire() - signal a registration's eventfd
- * @ev: a registration returned by ioeventfd_match()
+ * pe_ioeventfd_fire() - signal a registration's eventfd
+ * @ev: a registration returned by pe_ioeventfd_match()
  */
-void ioeventfd_fire(struct ioeventfd *ev)
+void pe_ioeventfd_fire(struct pe_ioeventfd *ev)
 {
 	atomic64_inc(&ev->hits);
 	pe_eventfd_signal(ev->ctx);
 }
 
-static void ioeventfd_free(struct ioeventfd *ev)
+static void pe_ioeventfd_free(struct pe_ioeventfd *ev)
 {
 	eventfd_ctx_put(ev->ctx);
 	kfree(ev);
 }
 
 /* Remove @ev while the handler may be running: wait for its readers. */
-static void ioeventfd_unlink(struct ioreq_server *srv, struct ioeventfd *ev)
+static void pe_ioeventfd_unlink(struct pe_ioreq_server *srv, struct pe_ioeventfd *ev)
 {
 	hash_del_rcu(&ev->node);
 	srv->nr_ioeventfds--;
 	synchronize_rcu();
-	ioeventfd_free(ev);
+	pe_ioeventfd_free(ev);
 }
 
-static int ioeventfd_add(struct ioreq_server *srv,
-			 const struct ioeventfd_key *key, int fd)
+static int pe_ioeventfd_add(struct pe_ioreq_server *srv,
+			    const struct pe_ioeventfd_key *key, int fd)
 {
-	u64 hkey = ioeventfd_hkey(key->addr, key->space);
-	struct ioeventfd *ev;
+	u64 hkey = pe_ioeventfd_hkey(key->addr, key->space);
+	struct pe_ioeventfd *ev;
 
 	hash_for_each_possible(srv->ioeventfds, ev, node, hkey)
 		if (key_overlaps(&ev->key, key))
@@ -146,11 +146,11 @@ static int ioeventfd_add(struct ioreq_server *srv,
 }
 
 /* KVM's deassign: the same key and the same eventfd. */
-static int ioeventfd_remove(struct ioreq_server *srv,
-			    const struct ioeventfd_key *key, int fd)
+static int pe_ioeventfd_remove(struct pe_ioreq_server *srv,
+			       const struct pe_ioeventfd_key *key, int fd)
 {
 	struct eventfd_ctx *ctx;
-	struct ioeventfd *ev;
+	struct pe_ioeventfd *ev;
 	int rc = -ENOENT;
 
 	ctx = pe_eventfd_get(fd);
@@ -158,10 +158,10 @@ static int ioeventfd_remove(struct ioreq_server *srv,
 		return PTR_ERR(ctx);
 
 	hash_for_each_possible(srv->ioeventfds, ev, node,
-			       ioeventfd_hkey(key->addr, key->space)) {
+			       pe_ioeventfd_hkey(key->addr, key->space)) {
 		if (ev->ctx == ctx && key_same_slot(&ev->key, key) &&
 		    ev->key.mask == key->mask && ev->key.data == key->data) {
-			ioeventfd_unlink(srv, ev);
+			pe_ioeventfd_unlink(srv, ev);
 			rc = 0;
 			break;
 		}
@@ -171,35 +171,35 @@ static int ioeventfd_remove(struct ioreq_server *srv,
 }
 
 /**
- * ioeventfd_release_all() - free every registration of a dead server
+ * pe_ioeventfd_release_all() - free every registration of a dead server
  * @srv: the server; its ports are already unbound, so no reader is left
  */
-void ioeventfd_release_all(struct ioreq_server *srv)
+void pe_ioeventfd_release_all(struct pe_ioreq_server *srv)
 {
 	struct hlist_node *tmp;
-	struct ioeventfd *ev;
+	struct pe_ioeventfd *ev;
 	int bkt;
 
 	hash_for_each_safe(srv->ioeventfds, bkt, tmp, ev, node) {
 		hash_del(&ev->node);
-		ioeventfd_free(ev);
+		pe_ioeventfd_free(ev);
 	}
 	srv->nr_ioeventfds = 0;
 }
 
 /**
- * ioeventfd_show() - debugfs view of a server's registrations
+ * pe_ioeventfd_show() - debugfs view of a server's registrations
  * @m: the seq_file
  * @srv: the server; its file's lock is held
  */
-void ioeventfd_show(struct seq_file *m, struct ioreq_server *srv)
+void pe_ioeventfd_show(struct seq_file *m, struct pe_ioreq_server *srv)
 {
-	struct ioeventfd *ev;
+	struct pe_ioeventfd *ev;
 	int bkt;
 
 	hash_for_each(srv->ioeventfds, bkt, ev, node)
 		seq_printf(m, "    ioeventfd %s 0x%llx len %u data 0x%llx mask 0x%llx hits %lld\n",
-			   ev->key.space == IOEVENTFD_SPACE_PIO ? "pio" : "mmio",
+			   ev->key.space == PE_IOEVENTFD_SPACE_PIO ? "pio" : "mmio",
 			   ev->key.addr, ev->key.len, ev->key.data,
 			   ev->key.mask, (long long)atomic64_read(&ev->hits));
 }
@@ -218,8 +218,8 @@ static u64 len_mask(u32 len)
 			 PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DATAMATCH | \
 			 PRIVCMD_EVENTFD_IOEVENTFD_FLAG_PIO)
 
-static int ioeventfd_key_from(const struct privcmd_eventfd_ioeventfd *req,
-			      struct ioeventfd_key *key)
+static int pe_ioeventfd_key_from(const struct privcmd_eventfd_ioeventfd *req,
+				 struct pe_ioeventfd_key *key)
 {
 	bool pio = req->flags & PRIVCMD_EVENTFD_IOEVENTFD_FLAG_PIO;
 
@@ -231,7 +231,7 @@ static int ioeventfd_key_from(const struct privcmd_eventfd_ioeventfd *req,
 	if (pio && req->addr > PIO_ADDR_MAX)
 		return -EINVAL;
 
-	key->space = pio ? IOEVENTFD_SPACE_PIO : IOEVENTFD_SPACE_MMIO;
+	key->space = pio ? PE_IOEVENTFD_SPACE_PIO : PE_IOEVENTFD_SPACE_MMIO;
 	key->addr = req->addr;
 	key->len = req->len;
 	if (req->flags & PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DATAMATCH) {
@@ -247,50 +247,51 @@ static int ioeventfd_key_from(const struct privcmd_eventfd_ioeventfd *req,
 }
 
 /**
- * ioeventfd_ioctl() - PRIVCMD_EVENTFD_IOC_IOEVENTFD
- * @pf: the file
- * @argp: user pointer to struct privcmd_eventfd_ioeventfd
+ * pe_ioeventfd_check() - PRIVCMD_EVENTFD_IOC_IOEVENTFD, its fields
+ * @arg: struct privcmd_eventfd_ioeventfd
+ *
+ * Return: 0, -EINVAL, or -EOPNOTSUPP for port I/O off x86.
+ */
+int pe_ioeventfd_check(const void *arg)
+{
+	struct pe_ioeventfd_key key;
+
+	return pe_ioeventfd_key_from(arg, &key);
+}
+
+/**
+ * pe_ioeventfd_request() - PRIVCMD_EVENTFD_IOC_IOEVENTFD
+ * @pf: the file; its lock is held
+ * @arg: struct privcmd_eventfd_ioeventfd, checked by pe_ioeventfd_check()
  *
  * Return: 0 or the documented errno.
  */
-int ioeventfd_ioctl(struct pe_file *pf, void __user *argp)
+int pe_ioeventfd_request(struct pe_file *pf, void *arg)
 {
-	struct privcmd_eventfd_ioeventfd req;
-	struct ioreq_server *srv;
-	struct ioeventfd_key key;
+	const struct privcmd_eventfd_ioeventfd *req = arg;
+	struct pe_ioreq_server *srv;
+	struct pe_ioeventfd_key key;
 	int rc;
 
-	if (copy_from_user(&req, argp, sizeof(req)))
-		return -EFAULT;
-	rc = ioeventfd_key_from(&req, &key);
+	lockdep_assert_held(&pf->lock);
+	rc = pe_ioeventfd_key_from(req, &key);
 	if (rc)
 		return rc;
-
-	mutex_lock(&pf->lock);
-	rc = pe_check_domain(pf, req.dom);
-	if (rc)
-		goto out;
-	srv = ioreq_server_find(pf, req.dom, req.id);
-	if (!srv) {
-		rc = -ENOENT;
-		goto out;
-	}
-	if (req.flags & PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DEASSIGN)
-		rc = ioeventfd_remove(srv, &key, req.fd);
-	else
-		rc = ioeventfd_add(srv, &key, req.fd);
-out:
-	mutex_unlock(&pf->lock);
-	return rc;
+	srv = pe_ioreq_server_find(pf, req->dom, req->id);
+	if (!srv)
+		return -ENOENT;
+	if (req->flags & PRIVCMD_EVENTFD_IOEVENTFD_FLAG_DEASSIGN)
+		return pe_ioeventfd_remove(srv, &key, req->fd);
+	return pe_ioeventfd_add(srv, &key, req->fd);
 }
 
 /* Upstream deassign: the first registration with this eventfd in @dom. */
-static int upstream_deassign(struct pe_file *pf,
-			     const struct privcmd_ioeventfd *req)
+static int pe_upstream_deassign(struct pe_file *pf,
+				const struct privcmd_ioeventfd *req)
 {
-	struct ioreq_server *srv, *tmp;
+	struct pe_ioreq_server *srv, *tmp;
 	struct eventfd_ctx *ctx;
-	struct ioeventfd *ev;
+	struct pe_ioeventfd *ev;
 	int bkt, rc = -ENOENT;
 
 	ctx = pe_eventfd_get(req->event_fd);
@@ -298,16 +299,16 @@ static int upstream_deassign(struct pe_file *pf,
 		return PTR_ERR(ctx);
 
 	list_for_each_entry_safe(srv, tmp, &pf->servers, node) {
-		if (srv->mode != IOREQ_SERVER_UPSTREAM || srv->dom != req->dom)
+		if (srv->mode != PE_IOREQ_SERVER_UPSTREAM || srv->dom != req->dom)
 			continue;
 		hash_for_each(srv->ioeventfds, bkt, ev, node) {
 			if (ev->ctx != ctx)
 				continue;
-			ioeventfd_unlink(srv, ev);
+			pe_ioeventfd_unlink(srv, ev);
 			/* Like upstream, a server lives as long as its ioeventfds. */
 			if (!srv->nr_ioeventfds) {
 				list_del(&srv->node);
-				ioreq_server_destroy(srv);
+				pe_ioreq_server_destroy(srv);
 			}
 			rc = 0;
 			goto out;
@@ -318,17 +319,17 @@ out:
 	return rc;
 }
 
-static int upstream_assign(struct pe_file *pf,
-			   const struct privcmd_ioeventfd *req)
+static int pe_upstream_assign(struct pe_file *pf,
+			      const struct privcmd_ioeventfd *req)
 {
-	struct ioeventfd_key key;
-	struct ioreq_server *srv;
+	struct pe_ioeventfd_key key;
+	struct pe_ioreq_server *srv;
 	int rc;
 
 	/* addr_len first: len_mask() shifts by it. */
 	if (!len_valid(req->addr_len))
 		return -EINVAL;
-	key.space = IOEVENTFD_SPACE_MMIO;
+	key.space = PE_IOEVENTFD_SPACE_MMIO;
 	key.addr = req->addr + VIRTIO_MMIO_QUEUE_NOTIFY_OFFSET;
 	key.len = req->addr_len;
 	key.data = req->vq;
@@ -339,44 +340,49 @@ static int upstream_assign(struct pe_file *pf,
 	    req->addr > U64_MAX - VIRTIO_MMIO_QUEUE_NOTIFY_OFFSET)
 		return -EINVAL;
 
-	rc = ioreq_server_upstream_get(pf, req, &srv);
+	rc = pe_ioreq_server_upstream_get(pf, req, &srv);
 	if (rc)
 		return rc;
 
-	rc = ioeventfd_add(srv, &key, req->event_fd);
+	rc = pe_ioeventfd_add(srv, &key, req->event_fd);
 	if (rc && !srv->nr_ioeventfds) {
 		list_del(&srv->node);
-		ioreq_server_destroy(srv);
+		pe_ioreq_server_destroy(srv);
 	}
 	return rc;
 }
 
 /**
- * ioeventfd_upstream_ioctl() - IOCTL_PRIVCMD_IOEVENTFD
- * @pf: the file
- * @argp: user pointer to struct privcmd_ioeventfd
+ * pe_ioeventfd_upstream_check() - IOCTL_PRIVCMD_IOEVENTFD, its flags
+ * @arg: struct privcmd_ioeventfd
+ *
+ * The other fields matter only to an assign, which checks them.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int pe_ioeventfd_upstream_check(const void *arg)
+{
+	const struct privcmd_ioeventfd *req = arg;
+
+	if ((req->flags & ~PRIVCMD_IOEVENTFD_FLAG_DEASSIGN) || req->pad[0] ||
+	    req->pad[1])
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * pe_ioeventfd_upstream_request() - IOCTL_PRIVCMD_IOEVENTFD
+ * @pf: the file; its lock is held
+ * @arg: struct privcmd_ioeventfd, checked by pe_ioeventfd_upstream_check()
  *
  * Return: 0 or the documented errno.
  */
-int ioeventfd_upstream_ioctl(struct pe_file *pf, void __user *argp)
+int pe_ioeventfd_upstream_request(struct pe_file *pf, void *arg)
 {
-	struct privcmd_ioeventfd req;
-	int rc;
+	const struct privcmd_ioeventfd *req = arg;
 
-	if (copy_from_user(&req, argp, sizeof(req)))
-		return -EFAULT;
-	if ((req.flags & ~PRIVCMD_IOEVENTFD_FLAG_DEASSIGN) || req.pad[0] ||
-	    req.pad[1])
-		return -EINVAL;
-
-	mutex_lock(&pf->lock);
-	rc = pe_check_domain(pf, req.dom);
-	if (!rc) {
-		if (req.flags & PRIVCMD_IOEVENTFD_FLAG_DEASSIGN)
-			rc = upstream_deassign(pf, &req);
-		else
-			rc = upstream_assign(pf, &req);
-	}
-	mutex_unlock(&pf->lock);
-	return rc;
+	lockdep_assert_held(&pf->lock);
+	if (req->flags & PRIVCMD_IOEVENTFD_FLAG_DEASSIGN)
+		return pe_upstream_deassign(pf, req);
+	return pe_upstream_assign(pf, req);
 }

@@ -55,7 +55,7 @@ static int acquire_ioreq_frame(domid_t dom, u32 id, xen_pfn_t *frame)
 	return pe_errno_from_xen(rc);
 }
 
-static int map_xlate(struct ioreq_page *ip, domid_t dom, u32 id)
+static int map_xlate(struct pe_ioreq_page *ip, domid_t dom, u32 id)
 {
 	struct xen_remove_from_physmap xrp = { .domid = DOMID_SELF };
 	xen_pfn_t frame;
@@ -82,7 +82,7 @@ err_free:
 	return rc;
 }
 
-static void unmap_xlate(struct ioreq_page *ip)
+static void unmap_xlate(struct pe_ioreq_page *ip)
 {
 	struct xen_remove_from_physmap xrp = {
 		.domid = DOMID_SELF,
@@ -133,7 +133,7 @@ static int pv_set_kernel_pte(void *va, u64 pteval, domid_t dom)
 	return 0;
 }
 
-static int map_pv(struct ioreq_page *ip, domid_t dom, u32 id)
+static int map_pv(struct pe_ioreq_page *ip, domid_t dom, u32 id)
 {
 	xen_pfn_t mfn = 0;
 	unsigned int level;
@@ -171,7 +171,7 @@ err_free:
 	return rc;
 }
 
-static void unmap_pv(struct ioreq_page *ip)
+static void unmap_pv(struct pe_ioreq_page *ip)
 {
 	/*
 	 * Restoring the PTE drops the foreign mapping (and Xen's reference on
@@ -186,18 +186,18 @@ static void unmap_pv(struct ioreq_page *ip)
 	ip->area = NULL;
 }
 #else
-static int map_pv(struct ioreq_page *ip, domid_t dom, u32 id)
+static int map_pv(struct pe_ioreq_page *ip, domid_t dom, u32 id)
 {
 	return -EOPNOTSUPP;
 }
 
-static void unmap_pv(struct ioreq_page *ip)
+static void unmap_pv(struct pe_ioreq_page *ip)
 {
 }
 #endif
 
 /**
- * ioreq_page_map() - map the synchronous ioreq page of a server
+ * pe_ioreq_page_map() - map the synchronous ioreq page of a server
  * @ip: zeroed mapping descriptor to fill in
  * @dom: the guest
  * @id: the ioreq server id
@@ -206,7 +206,7 @@ static void unmap_pv(struct ioreq_page *ip)
  * the server belongs to another device model domain, -ENOMEM, or another
  * error Xen reported.
  */
-int ioreq_page_map(struct ioreq_page *ip, domid_t dom, u32 id)
+int pe_ioreq_page_map(struct pe_ioreq_page *ip, domid_t dom, u32 id)
 {
 	if (xen_feature(XENFEAT_auto_translated_physmap))
 		return map_xlate(ip, dom, id);
@@ -214,10 +214,10 @@ int ioreq_page_map(struct ioreq_page *ip, domid_t dom, u32 id)
 }
 
 /**
- * ioreq_page_unmap() - undo ioreq_page_map()
- * @ip: a mapping made by ioreq_page_map()
+ * pe_ioreq_page_unmap() - undo pe_ioreq_page_map()
+ * @ip: a mapping made by pe_ioreq_page_map()
  */
-void ioreq_page_unmap(struct ioreq_page *ip)
+void pe_ioreq_page_unmap(struct pe_ioreq_page *ip)
 {
 	if (ip->page)
 		unmap_xlate(ip);

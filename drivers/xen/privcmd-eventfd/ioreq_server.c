@@ -91,7 +91,7 @@ static u8 with_state(u8 flags, u8 state)
 }
 
 /* What the handler read of a READY request. */
-struct ioreq_snap {
+struct pe_ioreq_snap {
 	u64 addr;
 	u64 data;
 	u32 count;
@@ -100,7 +100,7 @@ struct ioreq_snap {
 	u8 type;
 };
 
-static void ioreq_snap_fields(struct ioreq *req, struct ioreq_snap *s)
+static void pe_ioreq_snap_fields(struct ioreq *req, struct pe_ioreq_snap *s)
 {
 	s->addr = READ_ONCE(req->addr);
 	s->data = READ_ONCE(req->data);
@@ -109,18 +109,18 @@ static void ioreq_snap_fields(struct ioreq *req, struct ioreq_snap *s)
 	s->type = READ_ONCE(req->type);
 }
 
-static bool ioreq_snap_read(struct ioreq *req, struct ioreq_snap *s)
+static bool pe_ioreq_snap_read(struct ioreq *req, struct pe_ioreq_snap *s)
 {
 	/* Xen fills the request in before it publishes the state. */
 	s->flags = smp_load_acquire(ioreq_flags(req));
 	if ((s->flags & IOREQ_STATE_MASK) != STATE_IOREQ_READY)
 		return false;
-	ioreq_snap_fields(req, s);
+	pe_ioreq_snap_fields(req, s);
 	return true;
 }
 
-static bool ioreq_snap_equal(const struct ioreq_snap *a,
-			     const struct ioreq_snap *b)
+static bool pe_ioreq_snap_equal(const struct pe_ioreq_snap *a,
+				const struct pe_ioreq_snap *b)
 {
 	return a->addr == b->addr && a->data == b->data &&
 	       a->count == b->count && a->size == b->size &&
@@ -129,7 +129,7 @@ static bool ioreq_snap_equal(const struct ioreq_snap *a,
 }
 
 /* A single, direct write of 1, 2, 4 or 8 bytes is all an ioeventfd sees. */
-static bool ioreq_snap_key(const struct ioreq_snap *s, struct ioeventfd_key *k)
+static bool pe_ioreq_snap_key(const struct pe_ioreq_snap *s, struct pe_ioeventfd_key *k)
 {
 	if (s->flags & (IOREQ_DATA_IS_PTR | IOREQ_DIR_READ) || s->count != 1)
 		return false;
@@ -138,10 +138,10 @@ static bool ioreq_snap_key(const struct ioreq_snap *s, struct ioeventfd_key *k)
 
 	switch (s->type) {
 	case IOREQ_TYPE_COPY:
-		k->space = IOEVENTFD_SPACE_MMIO;
+		k->space = PE_IOEVENTFD_SPACE_MMIO;
 		break;
 	case IOREQ_TYPE_PIO:
-		k->space = IOEVENTFD_SPACE_PIO;
+		k->space = PE_IOEVENTFD_SPACE_PIO;
 		break;
 	default:
 		return false;
@@ -154,7 +154,7 @@ static bool ioreq_snap_key(const struct ioreq_snap *s, struct ioeventfd_key *k)
 }
 
 /* Claim a READY request for the kernel. */
-static bool ioreq_claim(struct ioreq *req, u8 ready_flags)
+static bool pe_ioreq_claim(struct ioreq *req, u8 ready_flags)
 {
 	return cmpxchg(ioreq_flags(req), ready_flags,
 		       with_state(ready_flags, STATE_IOREQ_INPROCESS)) ==
@@ -162,7 +162,7 @@ static bool ioreq_claim(struct ioreq *req, u8 ready_flags)
 }
 
 /* Complete a claimed request and wake the vCPU. */
-static void ioreq_respond(struct ioreq_port *p, struct ioreq *req, u8 flags)
+static void pe_ioreq_respond(struct pe_ioreq_port *p, struct ioreq *req, u8 flags)
 {
 	/*
 	 * The response must be visible before Xen can see IORESP_READY;
@@ -177,41 +177,41 @@ static void ioreq_respond(struct ioreq_port *p, struct ioreq *req, u8 flags)
  * Complete a request nobody serves the way Xen completes I/O that no
  * server claims: writes are dropped, reads return all ones.
  */
-static void ioreq_respond_default(struct ioreq_port *p, struct ioreq *req,
-				  u8 flags)
+static void pe_ioreq_respond_default(struct pe_ioreq_port *p, struct ioreq *req,
+				     u8 flags)
 {
 	if ((flags & IOREQ_DIR_READ) && !(flags & IOREQ_DATA_IS_PTR))
 		WRITE_ONCE(req->data, ~0ULL);
-	ioreq_respond(p, req, flags);
+	pe_ioreq_respond(p, req, flags);
 }
 
-enum ioreq_outcome {
-	IOREQ_NOTHING,		/* no READY request, or someone else took it */
-	IOREQ_SERVED,		/* matched an ioeventfd and completed */
-	IOREQ_UNMATCHED,	/* READY, and left READY for someone else */
+enum pe_ioreq_outcome {
+	PE_IOREQ_NOTHING,		/* no READY request, or someone else took it */
+	PE_IOREQ_SERVED,		/* matched an ioeventfd and completed */
+	PE_IOREQ_UNMATCHED,	/* READY, and left READY for someone else */
 };
 
-static enum ioreq_outcome ioreq_serve(struct ioreq_port *p)
+static enum pe_ioreq_outcome pe_ioreq_serve(struct pe_ioreq_port *p)
 {
-	struct ioreq_server *srv = p->srv;
+	struct pe_ioreq_server *srv = p->srv;
 	struct ioreq *req = &srv->page.ioreq[p->vcpu];
-	enum ioreq_outcome ret = IOREQ_UNMATCHED;
-	struct ioreq_snap s, now;
-	struct ioeventfd_key key;
-	struct ioeventfd *ev;
+	enum pe_ioreq_outcome ret = PE_IOREQ_UNMATCHED;
+	struct pe_ioreq_snap s, now;
+	struct pe_ioeventfd_key key;
+	struct pe_ioeventfd *ev;
 
-	if (!ioreq_snap_read(req, &s))
-		return IOREQ_NOTHING;
-	if (!ioreq_snap_key(&s, &key))
-		return IOREQ_UNMATCHED;
+	if (!pe_ioreq_snap_read(req, &s))
+		return PE_IOREQ_NOTHING;
+	if (!pe_ioreq_snap_key(&s, &key))
+		return PE_IOREQ_UNMATCHED;
 
 	rcu_read_lock();
-	ev = ioeventfd_match(srv, &key);
+	ev = pe_ioeventfd_match(srv, &key);
 	if (!ev)
 		goto out;
 
-	if (!ioreq_claim(req, s.flags)) {
-		ret = IOREQ_NOTHING;
+	if (!pe_ioreq_claim(req, s.flags)) {
+		ret = PE_IOREQ_NOTHING;
 		goto out;
 	}
 	/*
@@ -220,37 +220,37 @@ static enum ioreq_outcome ioreq_serve(struct ioreq_port *p)
 	 * Serve what is there now only if it is what we matched.
 	 */
 	now.flags = s.flags;
-	ioreq_snap_fields(req, &now);
-	if (!ioreq_snap_equal(&s, &now)) {
-		/* Give it back; pairs with the acquire in ioreq_snap_read(). */
+	pe_ioreq_snap_fields(req, &now);
+	if (!pe_ioreq_snap_equal(&s, &now)) {
+		/* Give it back; pairs with the acquire in pe_ioreq_snap_read(). */
 		smp_store_release(ioreq_flags(req), s.flags);
 		goto out;
 	}
 
-	ioeventfd_fire(ev);
-	ioreq_respond(p, req, s.flags);
+	pe_ioeventfd_fire(ev);
+	pe_ioreq_respond(p, req, s.flags);
 	atomic64_inc(&srv->stat_served);
-	ret = IOREQ_SERVED;
+	ret = PE_IOREQ_SERVED;
 out:
 	rcu_read_unlock();
 	return ret;
 }
 
 /* The device model did not get this request: hand it over or finish it. */
-static void ioreq_unmatched(struct ioreq_port *p)
+static void pe_ioreq_unmatched(struct pe_ioreq_port *p)
 {
-	struct ioreq_server *srv = p->srv;
+	struct pe_ioreq_server *srv = p->srv;
 	struct ioreq *req = &srv->page.ioreq[p->vcpu];
-	struct ioreq_snap s;
+	struct pe_ioreq_snap s;
 
 	if (srv->dm_ctx) {
 		atomic64_inc(&srv->stat_forwarded);
 		pe_eventfd_signal(srv->dm_ctx);
 		return;
 	}
-	if (ioreq_snap_read(req, &s) && ioreq_claim(req, s.flags)) {
+	if (pe_ioreq_snap_read(req, &s) && pe_ioreq_claim(req, s.flags)) {
 		atomic64_inc(&srv->stat_defaulted);
-		ioreq_respond_default(p, req, s.flags);
+		pe_ioreq_respond_default(p, req, s.flags);
 	}
 }
 
@@ -259,7 +259,7 @@ static void ioreq_unmatched(struct ioreq_port *p)
  * it is INPROCESS when @inprocess_too (its claimer is gone). Return: true
  * if a request was completed.
  */
-static bool ioreq_slot_default(struct ioreq_port *p, bool inprocess_too)
+static bool pe_ioreq_slot_default(struct pe_ioreq_port *p, bool inprocess_too)
 {
 	struct ioreq *req = &p->srv->page.ioreq[p->vcpu];
 	/* Pairs with Xen's write barrier before it publishes READY. */
@@ -273,41 +273,41 @@ static bool ioreq_slot_default(struct ioreq_port *p, bool inprocess_too)
 		    with_state(flags, STATE_IOREQ_INPROCESS)) != flags)
 		return false;
 	atomic64_inc(&p->srv->stat_defaulted);
-	ioreq_respond_default(p, req, flags);
+	pe_ioreq_respond_default(p, req, flags);
 	return true;
 }
 
-static void ioreq_port_process(struct ioreq_port *p, unsigned int *eoi)
+static void pe_ioreq_port_process(struct pe_ioreq_port *p, unsigned int *eoi)
 {
-	switch (ioreq_serve(p)) {
-	case IOREQ_NOTHING:
+	switch (pe_ioreq_serve(p)) {
+	case PE_IOREQ_NOTHING:
 		atomic64_inc(&p->srv->stat_spurious);
 		*eoi = XEN_EOI_FLAG_SPURIOUS;
 		break;
-	case IOREQ_UNMATCHED:
-		ioreq_unmatched(p);
+	case PE_IOREQ_UNMATCHED:
+		pe_ioreq_unmatched(p);
 		break;
-	case IOREQ_SERVED:
+	case PE_IOREQ_SERVED:
 		break;
 	}
 }
 
-static irqreturn_t ioreq_port_interrupt(int irq, void *dev_id)
+static irqreturn_t pe_ioreq_port_interrupt(int irq, void *dev_id)
 {
-	struct ioreq_port *p = dev_id;
-	struct ioreq_server *srv = p->srv;
+	struct pe_ioreq_port *p = dev_id;
+	struct pe_ioreq_server *srv = p->srv;
 	unsigned int eoi = 0;
 
 	/* Upstream mode: /dev/xen/evtchn owns the port and its EOI... */
-	if (srv->mode == IOREQ_SERVER_UPSTREAM && !READ_ONCE(p->sole))
-		return ioreq_serve(p) == IOREQ_SERVED ? IRQ_HANDLED : IRQ_NONE;
+	if (srv->mode == PE_IOREQ_SERVER_UPSTREAM && !READ_ONCE(p->sole))
+		return pe_ioreq_serve(p) == PE_IOREQ_SERVED ? IRQ_HANDLED : IRQ_NONE;
 
 	/* ...unless it let go of it: then we do, as in the owned mode. */
 
 	if (!READ_ONCE(srv->dying))
-		ioreq_port_process(p, &eoi);
+		pe_ioreq_port_process(p, &eoi);
 	else if (READ_ONCE(srv->flush_ready))
-		ioreq_slot_default(p, false);
+		pe_ioreq_slot_default(p, false);
 	/* The port stays masked until this late EOI: never skip it. */
 	xen_irq_lateeoi(irq, eoi);
 	return IRQ_HANDLED;
@@ -322,9 +322,9 @@ static bool evtchn_connects(evtchn_port_t port, domid_t dom,
 	return pe_evtchn_interdomain(port, dom, &r) && r == remote;
 }
 
-static int port_bind_owned(struct ioreq_port *p)
+static int pe_port_bind_owned(struct pe_ioreq_port *p)
 {
-	struct ioreq_server *srv = p->srv;
+	struct pe_ioreq_server *srv = p->srv;
 	struct evtchn_bind_interdomain bind = {
 		.remote_dom = srv->dom,
 		.remote_port = READ_ONCE(srv->page.ioreq[p->vcpu].vp_eport),
@@ -348,7 +348,7 @@ static int port_bind_owned(struct ioreq_port *p)
 	}
 
 	p->port = bind.local_port;
-	irq = bind_evtchn_to_irqhandler_lateeoi(p->port, ioreq_port_interrupt,
+	irq = bind_evtchn_to_irqhandler_lateeoi(p->port, pe_ioreq_port_interrupt,
 						0, p->name, p);
 	if (irq < 0) {
 		pr_debug("d%u vcpu %u: bind port %u: %d\n", srv->dom, p->vcpu,
@@ -364,7 +364,7 @@ static int port_bind_owned(struct ioreq_port *p)
 	return 0;
 }
 
-static int port_share_upstream(struct ioreq_port *p, evtchn_port_t port)
+static int pe_port_share_upstream(struct pe_ioreq_port *p, evtchn_port_t port)
 {
 	int rc;
 
@@ -374,7 +374,7 @@ static int port_share_upstream(struct ioreq_port *p, evtchn_port_t port)
 		return -EINVAL;
 
 	p->port = port;
-	rc = request_irq(irq_from_evtchn(port), ioreq_port_interrupt,
+	rc = request_irq(irq_from_evtchn(port), pe_ioreq_port_interrupt,
 			 IRQF_SHARED, p->name, p);
 	if (rc) {
 		evtchn_put(port);
@@ -392,7 +392,7 @@ static int port_share_upstream(struct ioreq_port *p, evtchn_port_t port)
  * Try to become the only action on @p's IRQ (see the comment at the top).
  * Return: true if the module now owns the IRQ and its acknowledgment.
  */
-static bool upstream_take_over(struct ioreq_port *p)
+static bool pe_upstream_take_over(struct pe_ioreq_port *p)
 {
 	if (p->has_action)
 		free_irq(p->irq, p);
@@ -404,14 +404,14 @@ static bool upstream_take_over(struct ioreq_port *p)
 	 * other action is left.
 	 */
 	WRITE_ONCE(p->sole, true);
-	if (!request_irq(p->irq, ioreq_port_interrupt, IRQF_PROBE_SHARED,
+	if (!request_irq(p->irq, pe_ioreq_port_interrupt, IRQF_PROBE_SHARED,
 			 p->name, p)) {
 		p->has_action = true;
 		/* evtchn.c may have left the port masked for its late EOI. */
 		xen_irq_lateeoi(p->irq, 0);
 		/* Whatever waited through the gap; the claim arbitrates. */
-		if (ioreq_serve(p) == IOREQ_UNMATCHED)
-			ioreq_unmatched(p);
+		if (pe_ioreq_serve(p) == PE_IOREQ_UNMATCHED)
+			pe_ioreq_unmatched(p);
 		pr_debug("d%u vcpu %u: port %u released by its device model, taken over\n",
 			 p->srv->dom, p->vcpu, p->port);
 		return true;
@@ -419,13 +419,13 @@ static bool upstream_take_over(struct ioreq_port *p)
 	WRITE_ONCE(p->sole, false);
 
 	/* Someone else still has the IRQ: share it again (or retry). */
-	p->has_action = !request_irq(p->irq, ioreq_port_interrupt, IRQF_SHARED,
+	p->has_action = !request_irq(p->irq, pe_ioreq_port_interrupt, IRQF_SHARED,
 				     p->name, p);
 	return false;
 }
 
 /* Return: true once the module is the sole owner of @p's IRQ. */
-static bool upstream_port_check(struct ioreq_port *p)
+static bool pe_upstream_port_check(struct pe_ioreq_port *p)
 {
 	bool disabled;
 
@@ -434,7 +434,7 @@ static bool upstream_port_check(struct ioreq_port *p)
 	disabled = irqd_irq_disabled(irq_get_irq_data(p->irq));
 	if (!disabled && !p->suspect && p->has_action)
 		return false;
-	if (upstream_take_over(p))
+	if (pe_upstream_take_over(p))
 		return true;
 	/*
 	 * Probe again next time while the IRQ stays disabled (evtchn.c is
@@ -445,25 +445,25 @@ static bool upstream_port_check(struct ioreq_port *p)
 	return false;
 }
 
-static void upstream_watch(struct work_struct *work)
+static void pe_upstream_watch(struct work_struct *work)
 {
-	struct ioreq_server *srv = container_of(to_delayed_work(work),
-						struct ioreq_server, watch);
+	struct pe_ioreq_server *srv = container_of(to_delayed_work(work),
+						struct pe_ioreq_server, watch);
 	bool all_sole = true;
 	unsigned int i;
 
 	for (i = 0; i < srv->vcpus; i++)
-		all_sole &= upstream_port_check(&srv->ports[i]);
+		all_sole &= pe_upstream_port_check(&srv->ports[i]);
 	if (!all_sole)
 		queue_delayed_work(system_power_efficient_wq, &srv->watch,
 				   UPSTREAM_WATCH_PERIOD);
 }
 
-static void port_release(struct ioreq_port *p)
+static void pe_port_release(struct pe_ioreq_port *p)
 {
 	if (!p->irq)
 		return;
-	if (p->srv->mode == IOREQ_SERVER_OWNED) {
+	if (p->srv->mode == PE_IOREQ_SERVER_OWNED) {
 		unbind_from_irqhandler(p->irq, p);	/* also closes the port */
 	} else {
 		if (p->has_action)
@@ -474,11 +474,11 @@ static void port_release(struct ioreq_port *p)
 	p->irq = 0;
 }
 
-static struct ioreq_server *ioreq_server_alloc(struct pe_file *pf,
-					       enum ioreq_server_mode mode,
+static struct pe_ioreq_server *pe_ioreq_server_alloc(struct pe_file *pf,
+						     enum pe_ioreq_server_mode mode,
 					       domid_t dom, unsigned int vcpus)
 {
-	struct ioreq_server *srv;
+	struct pe_ioreq_server *srv;
 	unsigned int i;
 
 	srv = kzalloc(sizeof(*srv), GFP_KERNEL_ACCOUNT);
@@ -494,8 +494,8 @@ static struct ioreq_server *ioreq_server_alloc(struct pe_file *pf,
 	srv->mode = mode;
 	srv->dom = dom;
 	srv->vcpus = vcpus;
-	ioeventfd_init(srv);
-	INIT_DELAYED_WORK(&srv->watch, upstream_watch);
+	pe_ioeventfd_init(srv);
+	INIT_DELAYED_WORK(&srv->watch, pe_upstream_watch);
 	for (i = 0; i < vcpus; i++) {
 		srv->ports[i].srv = srv;
 		srv->ports[i].vcpu = i;
@@ -510,21 +510,21 @@ static struct ioreq_server *ioreq_server_alloc(struct pe_file *pf,
  * still outstanding, also one it had claimed, so that no vCPU stays blocked
  * on a server nobody serves any more.
  */
-static void ioreq_server_flush(struct ioreq_server *srv)
+static void pe_ioreq_server_flush(struct pe_ioreq_server *srv)
 {
 	unsigned int i;
 
 	for (i = 0; i < srv->vcpus; i++)
-		ioreq_slot_default(&srv->ports[i], true);
+		pe_ioreq_slot_default(&srv->ports[i], true);
 }
 
 /**
- * ioreq_server_destroy() - unbind, unmap and free a server
+ * pe_ioreq_server_destroy() - unbind, unmap and free a server
  * @srv: the server, already removed from its file's list
  *
  * Context: process context; the file's lock is held.
  */
-void ioreq_server_destroy(struct ioreq_server *srv)
+void pe_ioreq_server_destroy(struct pe_ioreq_server *srv)
 {
 	unsigned int i;
 
@@ -542,9 +542,9 @@ void ioreq_server_destroy(struct ioreq_server *srv)
 		if (srv->ports[i].irq)
 			synchronize_irq(srv->ports[i].irq);
 
-	if (srv->mode == IOREQ_SERVER_OWNED && srv->serving && !srv->handover) {
+	if (srv->mode == PE_IOREQ_SERVER_OWNED && srv->serving && !srv->handover) {
 		/* The handler is quiet: take INPROCESS requests too. */
-		ioreq_server_flush(srv);
+		pe_ioreq_server_flush(srv);
 		/*
 		 * From now on it answers READY requests itself; one that came
 		 * before it could see the flag is answered here. The claim
@@ -553,16 +553,16 @@ void ioreq_server_destroy(struct ioreq_server *srv)
 		WRITE_ONCE(srv->flush_ready, true);
 		smp_mb();	/* the flag before the second look */
 		for (i = 0; i < srv->vcpus; i++)
-			ioreq_slot_default(&srv->ports[i], false);
+			pe_ioreq_slot_default(&srv->ports[i], false);
 	}
 
 	/* After this no handler can run, so nothing reads the table. */
 	for (i = 0; i < srv->vcpus; i++)
-		port_release(&srv->ports[i]);
+		pe_port_release(&srv->ports[i]);
 
-	ioeventfd_release_all(srv);
+	pe_ioeventfd_release_all(srv);
 	if (srv->page.ioreq)
-		ioreq_page_unmap(&srv->page);
+		pe_ioreq_page_unmap(&srv->page);
 	if (srv->dm_ctx)
 		eventfd_ctx_put(srv->dm_ctx);
 	kfree(srv->ports);
@@ -570,32 +570,32 @@ void ioreq_server_destroy(struct ioreq_server *srv)
 }
 
 /**
- * ioreq_server_find() - look up a server of a file
+ * pe_ioreq_server_find() - look up a server of a file
  * @pf: the file; its lock must be held
  * @dom: the guest
  * @id: the ioreq server id
  *
  * Return: the owned-mode server, or NULL.
  */
-struct ioreq_server *ioreq_server_find(struct pe_file *pf, domid_t dom, u32 id)
+struct pe_ioreq_server *pe_ioreq_server_find(struct pe_file *pf, domid_t dom, u32 id)
 {
-	struct ioreq_server *srv;
+	struct pe_ioreq_server *srv;
 
 	lockdep_assert_held(&pf->lock);
 	list_for_each_entry(srv, &pf->servers, node)
-		if (srv->mode == IOREQ_SERVER_OWNED && srv->dom == dom &&
+		if (srv->mode == PE_IOREQ_SERVER_OWNED && srv->dom == dom &&
 		    srv->id == id)
 			return srv;
 	return NULL;
 }
 
-static int ioreq_server_attach_ports(struct ioreq_server *srv)
+static int pe_ioreq_server_attach_ports(struct pe_ioreq_server *srv)
 {
 	unsigned int i;
 	int rc;
 
 	for (i = 0; i < srv->vcpus; i++) {
-		rc = port_bind_owned(&srv->ports[i]);
+		rc = pe_port_bind_owned(&srv->ports[i]);
 		if (rc)
 			return rc;
 	}
@@ -609,46 +609,63 @@ static int ioreq_server_attach_ports(struct ioreq_server *srv)
 	 * eventfd's wait-queue lock sleeps there.
 	 */
 	for (i = 0; i < srv->vcpus; i++)
-		if (ioreq_serve(&srv->ports[i]) == IOREQ_UNMATCHED)
-			ioreq_unmatched(&srv->ports[i]);
+		if (pe_ioreq_serve(&srv->ports[i]) == PE_IOREQ_UNMATCHED)
+			pe_ioreq_unmatched(&srv->ports[i]);
 	return 0;
 }
 
-static int ioreq_server_detach(struct pe_file *pf,
-			       const struct privcmd_eventfd_server *req)
+static int pe_ioreq_server_detach(struct pe_file *pf,
+				  const struct privcmd_eventfd_server *req)
 {
-	struct ioreq_server *srv = ioreq_server_find(pf, req->dom, req->id);
+	struct pe_ioreq_server *srv = pe_ioreq_server_find(pf, req->dom, req->id);
 
 	if (!srv)
 		return -ENOENT;
 	list_del(&srv->node);
 	srv->handover = true;
-	ioreq_server_destroy(srv);
+	pe_ioreq_server_destroy(srv);
 	return 0;
 }
 
 /**
- * ioreq_server_attach() - PRIVCMD_EVENTFD_IOC_SERVER
+ * pe_ioreq_server_check() - PRIVCMD_EVENTFD_IOC_SERVER, its fields
+ * @arg: struct privcmd_eventfd_server
+ *
+ * Return: 0 or -EINVAL.
+ */
+int pe_ioreq_server_check(const void *arg)
+{
+	const struct privcmd_eventfd_server *req = arg;
+
+	if ((req->flags & ~PRIVCMD_EVENTFD_SERVER_FLAG_DETACH) || req->pad ||
+	    req->reserved[0] || req->reserved[1] || req->reserved[2])
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * pe_ioreq_server_attach() - PRIVCMD_EVENTFD_IOC_SERVER
  * @pf: the file; its lock is held
- * @req: the validated request
+ * @arg: struct privcmd_eventfd_server, checked by pe_ioreq_server_check()
  *
  * Return: 0 or the errno documented for PRIVCMD_EVENTFD_IOC_SERVER.
  */
-int ioreq_server_attach(struct pe_file *pf,
-			const struct privcmd_eventfd_server *req)
+int pe_ioreq_server_attach(struct pe_file *pf, void *arg)
 {
-	struct ioreq_server *srv;
+	const struct privcmd_eventfd_server *req = arg;
+	struct pe_ioreq_server *srv;
 	int rc;
 
+	lockdep_assert_held(&pf->lock);
 	if (req->flags & PRIVCMD_EVENTFD_SERVER_FLAG_DETACH)
-		return ioreq_server_detach(pf, req);
+		return pe_ioreq_server_detach(pf, req);
 
 	if (req->vcpus == 0 || req->vcpus > PRIVCMD_EVENTFD_MAX_VCPUS)
 		return -EINVAL;
-	if (ioreq_server_find(pf, req->dom, req->id))
+	if (pe_ioreq_server_find(pf, req->dom, req->id))
 		return -EEXIST;
 
-	srv = ioreq_server_alloc(pf, IOREQ_SERVER_OWNED, req->dom, req->vcpus);
+	srv = pe_ioreq_server_alloc(pf, PE_IOREQ_SERVER_OWNED, req->dom, req->vcpus);
 	if (!srv)
 		return -ENOMEM;
 	srv->id = req->id;
@@ -662,11 +679,11 @@ int ioreq_server_attach(struct pe_file *pf,
 		}
 	}
 
-	rc = ioreq_page_map(&srv->page, srv->dom, srv->id);
+	rc = pe_ioreq_page_map(&srv->page, srv->dom, srv->id);
 	if (rc)
 		goto err;
 
-	rc = ioreq_server_attach_ports(srv);
+	rc = pe_ioreq_server_attach_ports(srv);
 	if (rc)
 		goto err;
 
@@ -674,7 +691,7 @@ int ioreq_server_attach(struct pe_file *pf,
 	return 0;
 
 err:
-	ioreq_server_destroy(srv);
+	pe_ioreq_server_destroy(srv);
 	return rc;
 }
 
@@ -687,7 +704,7 @@ err:
  * The ioreq address must be the start of a privcmd mapping populated by
  * IOCTL_PRIVCMD_MMAP_RESOURCE (or MMAPBATCH: told apart by its contents).
  */
-static int upstream_check_vma(u64 uaddr)
+static int pe_upstream_check_vma(u64 uaddr)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
@@ -709,8 +726,8 @@ static int upstream_check_vma(u64 uaddr)
  * The remote end of each local port must be the vp_eport the device
  * model's ioreq page shows for that vCPU.
  */
-static int upstream_read_ports(const struct privcmd_ioeventfd *req,
-			       evtchn_port_t *local, evtchn_port_t *remote)
+static int pe_upstream_read_ports(const struct privcmd_ioeventfd *req,
+				  evtchn_port_t *local, evtchn_port_t *remote)
 {
 	struct ioreq __user *uioreq = u64_to_user_ptr(req->ioreq);
 	unsigned int i;
@@ -732,14 +749,14 @@ static int upstream_read_ports(const struct privcmd_ioeventfd *req,
 }
 
 /* Find the server whose ioreq page carries these ports, and map it. */
-static int upstream_map_page(struct ioreq_server *srv,
-			     const evtchn_port_t *remote)
+static int pe_upstream_map_page(struct pe_ioreq_server *srv,
+				const evtchn_port_t *remote)
 {
 	unsigned int i;
 	u32 id;
 
 	for (id = 0; id <= IOREQ_SERVER_ID_MAX; id++) {
-		if (ioreq_page_map(&srv->page, srv->dom, id))
+		if (pe_ioreq_page_map(&srv->page, srv->dom, id))
 			continue;
 		for (i = 0; i < srv->vcpus; i++)
 			if (READ_ONCE(srv->page.ioreq[i].vp_eport) != remote[i])
@@ -748,24 +765,24 @@ static int upstream_map_page(struct ioreq_server *srv,
 			srv->id = id;
 			return 0;
 		}
-		ioreq_page_unmap(&srv->page);
+		pe_ioreq_page_unmap(&srv->page);
 	}
 	return -EINVAL;
 }
 
-static struct ioreq_server *upstream_find(struct pe_file *pf,
-					  const struct privcmd_ioeventfd *req)
+static struct pe_ioreq_server *pe_upstream_find(struct pe_file *pf,
+						const struct privcmd_ioeventfd *req)
 {
-	struct ioreq_server *srv;
+	struct pe_ioreq_server *srv;
 
 	list_for_each_entry(srv, &pf->servers, node)
-		if (srv->mode == IOREQ_SERVER_UPSTREAM &&
+		if (srv->mode == PE_IOREQ_SERVER_UPSTREAM &&
 		    srv->dom == req->dom && srv->uioreq == req->ioreq)
 			return srv;
 	return NULL;
 }
 
-static int upstream_same_ports(struct ioreq_server *srv, const evtchn_port_t *local)
+static int pe_upstream_same_ports(struct pe_ioreq_server *srv, const evtchn_port_t *local)
 {
 	unsigned int i;
 
@@ -775,26 +792,26 @@ static int upstream_same_ports(struct ioreq_server *srv, const evtchn_port_t *lo
 	return 0;
 }
 
-static int upstream_create(struct pe_file *pf, const struct privcmd_ioeventfd *req,
-			   const evtchn_port_t *local, const evtchn_port_t *remote,
-			   struct ioreq_server **srvp)
+static int pe_upstream_create(struct pe_file *pf, const struct privcmd_ioeventfd *req,
+			      const evtchn_port_t *local, const evtchn_port_t *remote,
+			   struct pe_ioreq_server **srvp)
 {
-	struct ioreq_server *srv;
+	struct pe_ioreq_server *srv;
 	unsigned int i;
 	int rc;
 
-	srv = ioreq_server_alloc(pf, IOREQ_SERVER_UPSTREAM, req->dom,
-				 req->vcpus);
+	srv = pe_ioreq_server_alloc(pf, PE_IOREQ_SERVER_UPSTREAM, req->dom,
+				    req->vcpus);
 	if (!srv)
 		return -ENOMEM;
 	srv->uioreq = req->ioreq;
 
-	rc = upstream_map_page(srv, remote);
+	rc = pe_upstream_map_page(srv, remote);
 	if (rc)
 		goto err;
 
 	for (i = 0; i < srv->vcpus; i++) {
-		rc = port_share_upstream(&srv->ports[i], local[i]);
+		rc = pe_port_share_upstream(&srv->ports[i], local[i]);
 		if (rc)
 			goto err;
 	}
@@ -805,12 +822,12 @@ static int upstream_create(struct pe_file *pf, const struct privcmd_ioeventfd *r
 	return 0;
 
 err:
-	ioreq_server_destroy(srv);
+	pe_ioreq_server_destroy(srv);
 	return rc;
 }
 
 /**
- * ioreq_server_upstream_get() - the server an IOCTL_PRIVCMD_IOEVENTFD names
+ * pe_ioreq_server_upstream_get() - the server an IOCTL_PRIVCMD_IOEVENTFD names
  * @pf: the file; its lock is held
  * @req: the request, flags and sizes already checked
  * @srvp: the server found or created
@@ -819,16 +836,16 @@ err:
  * ioreq server of @req->dom, -EBUSY if the ports cannot be shared on this
  * kernel, -EFAULT or -ENOMEM.
  */
-int ioreq_server_upstream_get(struct pe_file *pf,
-			      const struct privcmd_ioeventfd *req,
-			      struct ioreq_server **srvp)
+int pe_ioreq_server_upstream_get(struct pe_file *pf,
+				 const struct privcmd_ioeventfd *req,
+			      struct pe_ioreq_server **srvp)
 {
 	evtchn_port_t *local, *remote;
-	struct ioreq_server *srv;
+	struct pe_ioreq_server *srv;
 	int rc;
 
 	lockdep_assert_held(&pf->lock);
-	rc = upstream_check_vma(req->ioreq);
+	rc = pe_upstream_check_vma(req->ioreq);
 	if (rc)
 		return rc;
 
@@ -837,18 +854,18 @@ int ioreq_server_upstream_get(struct pe_file *pf,
 		return -ENOMEM;
 	remote = local + req->vcpus;
 
-	rc = upstream_read_ports(req, local, remote);
+	rc = pe_upstream_read_ports(req, local, remote);
 	if (rc)
 		goto out;
 
-	srv = upstream_find(pf, req);
+	srv = pe_upstream_find(pf, req);
 	if (srv) {
-		rc = srv->vcpus == req->vcpus ? upstream_same_ports(srv, local)
+		rc = srv->vcpus == req->vcpus ? pe_upstream_same_ports(srv, local)
 					       : -EINVAL;
 		if (!rc)
 			*srvp = srv;
 	} else {
-		rc = upstream_create(pf, req, local, remote, srvp);
+		rc = pe_upstream_create(pf, req, local, remote, srvp);
 	}
 out:
 	kfree(local);
@@ -856,17 +873,33 @@ out:
 }
 
 /**
- * ioreq_server_complete() - PRIVCMD_EVENTFD_IOC_COMPLETE
- * @pf: the file; its lock is held
- * @req: the request
+ * pe_ioreq_server_complete_check() - PRIVCMD_EVENTFD_IOC_COMPLETE, its fields
+ * @arg: struct privcmd_eventfd_complete
  *
- * Return: 0, -EINVAL (bad vcpu or flags), -ENOENT (no such server).
+ * Return: 0 or -EINVAL.
  */
-int ioreq_server_complete(struct pe_file *pf,
-			  const struct privcmd_eventfd_complete *req)
+int pe_ioreq_server_complete_check(const void *arg)
 {
-	struct ioreq_server *srv = ioreq_server_find(pf, req->dom, req->id);
+	const struct privcmd_eventfd_complete *req = arg;
 
+	return req->pad || req->flags ? -EINVAL : 0;
+}
+
+/**
+ * pe_ioreq_server_complete() - PRIVCMD_EVENTFD_IOC_COMPLETE
+ * @pf: the file; its lock is held
+ * @arg: struct privcmd_eventfd_complete, checked by
+ *	pe_ioreq_server_complete_check()
+ *
+ * Return: 0, -EINVAL (bad vcpu), -ENOENT (no such server).
+ */
+int pe_ioreq_server_complete(struct pe_file *pf, void *arg)
+{
+	const struct privcmd_eventfd_complete *req = arg;
+	struct pe_ioreq_server *srv;
+
+	lockdep_assert_held(&pf->lock);
+	srv = pe_ioreq_server_find(pf, req->dom, req->id);
 	if (!srv)
 		return -ENOENT;
 	if (req->vcpu >= srv->vcpus)
@@ -876,17 +909,17 @@ int ioreq_server_complete(struct pe_file *pf,
 }
 
 /**
- * ioreq_server_show() - debugfs view of a server
+ * pe_ioreq_server_show() - debugfs view of a server
  * @m: the seq_file
  * @srv: the server; its file's lock is held
  */
-void ioreq_server_show(struct seq_file *m, struct ioreq_server *srv)
+void pe_ioreq_server_show(struct seq_file *m, struct pe_ioreq_server *srv)
 {
 	unsigned int i;
 
 	seq_printf(m, "  server dom %u id %u mode %s vcpus %u dm_fd %s\n",
 		   srv->dom, srv->id,
-		   srv->mode == IOREQ_SERVER_OWNED ? "owned" : "upstream",
+		   srv->mode == PE_IOREQ_SERVER_OWNED ? "owned" : "upstream",
 		   srv->vcpus, srv->dm_ctx ? "yes" : "no");
 	seq_printf(m, "    served %lld forwarded %lld defaulted %lld spurious %lld\n",
 		   (long long)atomic64_read(&srv->stat_served),
@@ -897,5 +930,5 @@ void ioreq_server_show(struct seq_file *m, struct ioreq_server *srv)
 		seq_printf(m, "    vcpu %u port %u irq %d%s\n", i,
 			   srv->ports[i].port, srv->ports[i].irq,
 			   srv->ports[i].sole ? " taken-over" : "");
-	ioeventfd_show(m, srv);
+	pe_ioeventfd_show(m, srv);
 }

@@ -7,7 +7,7 @@
  * so it only issues the stored hypercall (HYPERVISOR_dm_op or an event
  * channel notification; neither sleeps) and never takes a sleeping lock.
  * The dm_ops it may issue are the four that set an interrupt of the guest
- * (see irqfd_dm_op_check()): each is O(1) in Xen, has no continuation,
+ * (see pe_irqfd_dm_op_check()): each is O(1) in Xen, has no continuation,
  * and is not written back.
  * It does not consume the eventfd counter, so a userspace poll() on the
  * same eventfd still sees it readable.
@@ -89,7 +89,7 @@ static_assert(PE_DM_OP_HDR == 8);
 static_assert(sizeof(struct pe_dm_op) == 32);
 
 /**
- * struct irqfd - one eventfd bound to an interrupt of a guest
+ * struct pe_irqfd - one eventfd bound to an interrupt of a guest
  * @node: in pe_file.irqfds; see there for its locking
  * @ctx: the eventfd; referenced until the irqfd is freed
  * @wqh: the eventfd's wait queue (lives as long as @ctx)
@@ -104,10 +104,10 @@ static_assert(sizeof(struct pe_dm_op) == 32);
  * @injected: number of interrupts issued
  * @failed: number of hypercalls that failed
  * @size: bytes of @dm_op passed to Xen
- * @dm_op: the stored operation, checked by irqfd_dm_op_check(); never
+ * @dm_op: the stored operation, checked by pe_irqfd_dm_op_check(); never
  *	written after assign (each call issues a copy of it)
  */
-struct irqfd {
+struct pe_irqfd {
 	struct list_head node;
 	struct eventfd_ctx *ctx;
 	wait_queue_head_t *wqh;
@@ -125,7 +125,7 @@ struct irqfd {
 
 static struct workqueue_struct *irqfd_wq;
 
-static void irqfd_inject(struct irqfd *irqfd)
+static void pe_irqfd_inject(struct pe_irqfd *irqfd)
 {
 	struct xen_dm_op_buf buf;
 	struct pe_dm_op op;
@@ -156,10 +156,10 @@ static void irqfd_inject(struct irqfd *irqfd)
 }
 
 /* Called with the eventfd's wait-queue lock held, interrupts off. */
-static int irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode, int sync,
-			void *key)
+static int pe_irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode, int sync,
+			   void *key)
 {
-	struct irqfd *irqfd = container_of(wait, struct irqfd, wait);
+	struct pe_irqfd *irqfd = container_of(wait, struct pe_irqfd, wait);
 	__poll_t flags = key_to_poll(key);
 	struct pe_file *pf = wait->private;
 
@@ -168,7 +168,7 @@ static int irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode, int sync,
 
 		/* The signal is the irqfd's: consume it (KVM and privcmd do). */
 		eventfd_ctx_do_read(irqfd->ctx, &cnt);
-		irqfd_inject(irqfd);
+		pe_irqfd_inject(irqfd);
 	}
 
 	if (flags & EPOLLHUP) {
@@ -184,17 +184,17 @@ static int irqfd_wakeup(wait_queue_entry_t *wait, unsigned int mode, int sync,
 	return 0;
 }
 
-static void irqfd_queue_proc(struct file *file, wait_queue_head_t *wqh,
-			     poll_table *pt)
+static void pe_irqfd_queue_proc(struct file *file, wait_queue_head_t *wqh,
+				poll_table *pt)
 {
-	struct irqfd *irqfd = container_of(pt, struct irqfd, pt);
+	struct pe_irqfd *irqfd = container_of(pt, struct pe_irqfd, pt);
 
 	irqfd->wqh = wqh;
 	add_wait_queue(wqh, &irqfd->wait);
 }
 
 /* The caller has taken @irqfd off its list, so it alone tears it down. */
-static void irqfd_free(struct irqfd *irqfd)
+static void pe_irqfd_free(struct pe_irqfd *irqfd)
 {
 	/* Every signal was consumed by the wakeup: just leave the queue. */
 	if (irqfd->wqh)
@@ -205,14 +205,14 @@ static void irqfd_free(struct irqfd *irqfd)
 	kfree(irqfd);
 }
 
-static void irqfd_shutdown_work(struct work_struct *work)
+static void pe_irqfd_shutdown_work(struct work_struct *work)
 {
-	irqfd_free(container_of(work, struct irqfd, shutdown));
+	pe_irqfd_free(container_of(work, struct pe_irqfd, shutdown));
 }
 
-static struct irqfd *irqfd_find(struct pe_file *pf, struct eventfd_ctx *ctx)
+static struct pe_irqfd *pe_irqfd_find(struct pe_file *pf, struct eventfd_ctx *ctx)
 {
-	struct irqfd *irqfd;
+	struct pe_irqfd *irqfd;
 
 	list_for_each_entry(irqfd, &pf->irqfds, node)
 		if (irqfd->ctx == ctx)
@@ -221,7 +221,7 @@ static struct irqfd *irqfd_find(struct pe_file *pf, struct eventfd_ctx *ctx)
 }
 
 /**
- * irqfd_dm_op_check() - may an irqfd store this dm_op?
+ * pe_irqfd_dm_op_check() - may an irqfd store this dm_op?
  * @op: the operation, copied from the caller; bytes past @size are zero
  * @size: its size in bytes, PE_DM_OP_HDR to sizeof(*op)
  *
@@ -235,7 +235,7 @@ static struct irqfd *irqfd_find(struct pe_file *pf, struct eventfd_ctx *ctx)
  * -EOPNOTSUPP for an interrupt operation this architecture's Xen does not
  * implement (set_irq_level is Arm's, the others x86's).
  */
-static int irqfd_dm_op_check(const struct pe_dm_op *op, u32 size)
+static int pe_irqfd_dm_op_check(const struct pe_dm_op *op, u32 size)
 {
 	bool valid, x86 = true;
 	size_t len;
@@ -275,19 +275,19 @@ static int irqfd_dm_op_check(const struct pe_dm_op *op, u32 size)
 }
 
 /* Copy the caller's dm_op into @irqfd and check it. */
-static int irqfd_dm_op_get(struct irqfd *irqfd, u64 uptr, u32 size)
+static int pe_irqfd_dm_op_get(struct pe_irqfd *irqfd, u64 uptr, u32 size)
 {
 	if (size < PE_DM_OP_HDR || size > sizeof(irqfd->dm_op))
 		return -EINVAL;
 	if (copy_from_user(&irqfd->dm_op, u64_to_user_ptr(uptr), size))
 		return -EFAULT;
 	irqfd->size = size;
-	return irqfd_dm_op_check(&irqfd->dm_op, size);
+	return pe_irqfd_dm_op_check(&irqfd->dm_op, size);
 }
 
-static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
+static int pe_irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
 {
-	struct irqfd *irqfd;
+	struct pe_irqfd *irqfd;
 	struct fd f;
 	__poll_t events;
 	int rc;
@@ -299,7 +299,7 @@ static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *
 		return -ENOMEM;
 
 	INIT_LIST_HEAD(&irqfd->node);
-	INIT_WORK(&irqfd->shutdown, irqfd_shutdown_work);
+	INIT_WORK(&irqfd->shutdown, pe_irqfd_shutdown_work);
 	irqfd->dom = req->dom;
 	if (req->flags & PRIVCMD_EVENTFD_IRQFD_FLAG_EVTCHN) {
 		/*
@@ -318,7 +318,7 @@ static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *
 			goto err_free;
 		}
 	} else {
-		rc = irqfd_dm_op_get(irqfd, req->dm_op, req->size);
+		rc = pe_irqfd_dm_op_get(irqfd, req->dm_op, req->size);
 		if (rc)
 			goto err_free;
 	}
@@ -334,12 +334,12 @@ static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *
 		goto err_fdput;
 	}
 
-	init_waitqueue_func_entry(&irqfd->wait, irqfd_wakeup);
+	init_waitqueue_func_entry(&irqfd->wait, pe_irqfd_wakeup);
 	irqfd->wait.private = pf;
-	init_poll_funcptr(&irqfd->pt, irqfd_queue_proc);
+	init_poll_funcptr(&irqfd->pt, pe_irqfd_queue_proc);
 
 	spin_lock_irq(&pf->irqfd_lock);
-	if (irqfd_find(pf, irqfd->ctx)) {
+	if (pe_irqfd_find(pf, irqfd->ctx)) {
 		spin_unlock_irq(&pf->irqfd_lock);
 		rc = -EEXIST;
 		goto err_ctx;
@@ -367,7 +367,7 @@ static int irqfd_assign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *
 			eventfd_ctx_do_read(irqfd->ctx, &cnt);
 		spin_unlock_irq(&irqfd->wqh->lock);
 		if (cnt)
-			irqfd_inject(irqfd);
+			pe_irqfd_inject(irqfd);
 	}
 
 	fdput(f);
@@ -384,10 +384,10 @@ err_free:
 	return rc;
 }
 
-static int irqfd_deassign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
+static int pe_irqfd_deassign(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
 {
 	struct eventfd_ctx *ctx;
-	struct irqfd *irqfd;
+	struct pe_irqfd *irqfd;
 
 	lockdep_assert_held(&pf->lock);
 
@@ -396,7 +396,7 @@ static int irqfd_deassign(struct pe_file *pf, const struct privcmd_eventfd_irqfd
 		return PTR_ERR(ctx);
 
 	spin_lock_irq(&pf->irqfd_lock);
-	irqfd = irqfd_find(pf, ctx);
+	irqfd = pe_irqfd_find(pf, ctx);
 	if (irqfd && irqfd->dom == req->dom)
 		list_del_init(&irqfd->node);
 	else
@@ -406,107 +406,112 @@ static int irqfd_deassign(struct pe_file *pf, const struct privcmd_eventfd_irqfd
 
 	if (!irqfd)
 		return -ENOENT;
-	irqfd_free(irqfd);
+	pe_irqfd_free(irqfd);
 	return 0;
 }
 
-static int irqfd_request(struct pe_file *pf, const struct privcmd_eventfd_irqfd *req)
-{
-	int rc;
-
-	mutex_lock(&pf->lock);
-	rc = pe_check_domain(pf, req->dom);
-	if (!rc) {
-		if (req->flags & PRIVCMD_EVENTFD_IRQFD_FLAG_DEASSIGN)
-			rc = irqfd_deassign(pf, req);
-		else
-			rc = irqfd_assign(pf, req);
-	}
-	mutex_unlock(&pf->lock);
-	return rc;
-}
-
-static bool irqfd_size_valid(u32 size)
+static bool pe_irqfd_size_valid(u32 size)
 {
 	return size && size <= PRIVCMD_EVENTFD_DM_OP_MAX;
 }
 
 /**
- * irqfd_upstream_ioctl() - IOCTL_PRIVCMD_IRQFD
- * @pf: the file
- * @argp: user pointer to struct privcmd_irqfd
+ * pe_irqfd_upstream_check() - IOCTL_PRIVCMD_IRQFD, its fields
+ * @arg: struct privcmd_irqfd
  *
- * Return: 0 or the documented errno.
+ * Return: 0 or -EINVAL.
  */
-int irqfd_upstream_ioctl(struct pe_file *pf, void __user *argp)
+int pe_irqfd_upstream_check(const void *arg)
 {
-	struct privcmd_eventfd_irqfd req = {};
-	struct privcmd_irqfd up;
+	const struct privcmd_irqfd *up = arg;
 
-	if (copy_from_user(&up, argp, sizeof(up)))
-		return -EFAULT;
-	if ((up.flags & ~PRIVCMD_IRQFD_FLAG_DEASSIGN) || up.pad[0] || up.pad[1])
+	if ((up->flags & ~PRIVCMD_IRQFD_FLAG_DEASSIGN) || up->pad[0] || up->pad[1])
 		return -EINVAL;
-	if (!(up.flags & PRIVCMD_IRQFD_FLAG_DEASSIGN) &&
-	    !irqfd_size_valid(up.size))
+	if (!(up->flags & PRIVCMD_IRQFD_FLAG_DEASSIGN) &&
+	    !pe_irqfd_size_valid(up->size))
 		return -EINVAL;
-
-	req.dm_op = up.dm_op;
-	req.size = up.size;
-	req.fd = up.fd;
-	req.dom = up.dom;
-	if (up.flags & PRIVCMD_IRQFD_FLAG_DEASSIGN)
-		req.flags = PRIVCMD_EVENTFD_IRQFD_FLAG_DEASSIGN;
-	return irqfd_request(pf, &req);
+	return 0;
 }
 
 #define IRQFD_FLAGS	(PRIVCMD_EVENTFD_IRQFD_FLAG_DEASSIGN | \
 			 PRIVCMD_EVENTFD_IRQFD_FLAG_EVTCHN)
 
 /**
- * irqfd_ioctl() - PRIVCMD_EVENTFD_IOC_IRQFD
- * @pf: the file
- * @argp: user pointer to struct privcmd_eventfd_irqfd
+ * pe_irqfd_check() - PRIVCMD_EVENTFD_IOC_IRQFD, its fields
+ * @arg: struct privcmd_eventfd_irqfd
  *
- * Return: 0 or the documented errno.
+ * Return: 0 or -EINVAL.
  */
-int irqfd_ioctl(struct pe_file *pf, void __user *argp)
+int pe_irqfd_check(const void *arg)
 {
-	struct privcmd_eventfd_irqfd req;
+	const struct privcmd_eventfd_irqfd *req = arg;
 
-	if (copy_from_user(&req, argp, sizeof(req)))
-		return -EFAULT;
-	if ((req.flags & ~IRQFD_FLAGS) || req.pad || req.reserved)
+	if ((req->flags & ~IRQFD_FLAGS) || req->pad || req->reserved)
 		return -EINVAL;
-	if (!(req.flags & PRIVCMD_EVENTFD_IRQFD_FLAG_DEASSIGN)) {
-		if (req.flags & PRIVCMD_EVENTFD_IRQFD_FLAG_EVTCHN) {
-			if (req.size || req.dm_op)
-				return -EINVAL;
-		} else if (!irqfd_size_valid(req.size)) {
-			return -EINVAL;
-		}
-	}
-	return irqfd_request(pf, &req);
+	if (req->flags & PRIVCMD_EVENTFD_IRQFD_FLAG_DEASSIGN)
+		return 0;
+	if (req->flags & PRIVCMD_EVENTFD_IRQFD_FLAG_EVTCHN)
+		return req->size || req->dm_op ? -EINVAL : 0;
+	return pe_irqfd_size_valid(req->size) ? 0 : -EINVAL;
 }
 
 /**
- * irqfd_release_all() - tear down every irqfd of a released file
+ * pe_irqfd_request() - PRIVCMD_EVENTFD_IOC_IRQFD
+ * @pf: the file; its lock is held
+ * @arg: struct privcmd_eventfd_irqfd, checked by pe_irqfd_check()
+ *
+ * Return: 0 or the documented errno.
+ */
+int pe_irqfd_request(struct pe_file *pf, void *arg)
+{
+	const struct privcmd_eventfd_irqfd *req = arg;
+
+	lockdep_assert_held(&pf->lock);
+	if (req->flags & PRIVCMD_EVENTFD_IRQFD_FLAG_DEASSIGN)
+		return pe_irqfd_deassign(pf, req);
+	return pe_irqfd_assign(pf, req);
+}
+
+/**
+ * pe_irqfd_upstream_request() - IOCTL_PRIVCMD_IRQFD
+ * @pf: the file; its lock is held
+ * @arg: struct privcmd_irqfd, checked by pe_irqfd_upstream_check()
+ *
+ * Return: 0 or the documented errno.
+ */
+int pe_irqfd_upstream_request(struct pe_file *pf, void *arg)
+{
+	const struct privcmd_irqfd *up = arg;
+	struct privcmd_eventfd_irqfd req = {
+		.dm_op = up->dm_op,
+		.size = up->size,
+		.fd = up->fd,
+		.dom = up->dom,
+	};
+
+	if (up->flags & PRIVCMD_IRQFD_FLAG_DEASSIGN)
+		req.flags = PRIVCMD_EVENTFD_IRQFD_FLAG_DEASSIGN;
+	return pe_irqfd_request(pf, &req);
+}
+
+/**
+ * pe_irqfd_release_all() - tear down every irqfd of a released file
  * @pf: the file
  */
-void irqfd_release_all(struct pe_file *pf)
+void pe_irqfd_release_all(struct pe_file *pf)
 {
-	struct irqfd *irqfd;
+	struct pe_irqfd *irqfd;
 
 	/*
 	 * Take them off one at a time: the wait-queue lock nests outside
-	 * irqfd_lock (see irqfd_wakeup()), so irqfd_free() must run unlocked.
+	 * irqfd_lock (see pe_irqfd_wakeup()), so pe_irqfd_free() must run unlocked.
 	 */
 	spin_lock_irq(&pf->irqfd_lock);
 	while (!list_empty(&pf->irqfds)) {
-		irqfd = list_first_entry(&pf->irqfds, struct irqfd, node);
+		irqfd = list_first_entry(&pf->irqfds, struct pe_irqfd, node);
 		list_del_init(&irqfd->node);
 		spin_unlock_irq(&pf->irqfd_lock);
-		irqfd_free(irqfd);
+		pe_irqfd_free(irqfd);
 		spin_lock_irq(&pf->irqfd_lock);
 	}
 	spin_unlock_irq(&pf->irqfd_lock);
@@ -516,15 +521,15 @@ void irqfd_release_all(struct pe_file *pf)
 }
 
 /**
- * irqfd_other_domain() - does a file have an irqfd for another domain?
+ * pe_irqfd_other_domain() - does a file have an irqfd for another domain?
  * @pf: the file; its lock is held
  * @dom: the domain
  *
  * Return: true if some irqfd of @pf interrupts a domain other than @dom.
  */
-bool irqfd_other_domain(struct pe_file *pf, domid_t dom)
+bool pe_irqfd_other_domain(struct pe_file *pf, domid_t dom)
 {
-	struct irqfd *irqfd;
+	struct pe_irqfd *irqfd;
 	bool found = false;
 
 	spin_lock_irq(&pf->irqfd_lock);
@@ -536,13 +541,13 @@ bool irqfd_other_domain(struct pe_file *pf, domid_t dom)
 }
 
 /**
- * irqfd_show() - debugfs view of a file's irqfds
+ * pe_irqfd_show() - debugfs view of a file's irqfds
  * @m: the seq_file
  * @pf: the file; its lock is held
  */
-void irqfd_show(struct seq_file *m, struct pe_file *pf)
+void pe_irqfd_show(struct seq_file *m, struct pe_file *pf)
 {
-	struct irqfd *irqfd;
+	struct pe_irqfd *irqfd;
 
 	spin_lock_irq(&pf->irqfd_lock);
 	list_for_each_entry(irqfd, &pf->irqfds, node) {
@@ -560,20 +565,20 @@ void irqfd_show(struct seq_file *m, struct pe_file *pf)
 }
 
 /**
- * irqfd_init() - create the teardown workqueue
+ * pe_irqfd_init() - create the teardown workqueue
  *
  * Return: 0 or -ENOMEM.
  */
-int irqfd_init(void)
+int pe_irqfd_init(void)
 {
 	irqfd_wq = alloc_workqueue("xen-privcmd-irqfd", WQ_UNBOUND, 0);
 	return irqfd_wq ? 0 : -ENOMEM;
 }
 
 /**
- * irqfd_exit() - destroy the teardown workqueue (waits for pending work)
+ * pe_irqfd_exit() - destroy the teardown workqueue (waits for pending work)
  */
-void irqfd_exit(void)
+void pe_irqfd_exit(void)
 {
 	destroy_workqueue(irqfd_wq);
 }

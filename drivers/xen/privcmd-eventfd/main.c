@@ -1,38 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/xen/privcmd-eventfd: per-file state and ioctl dispatch.
+ * /dev/xen/privcmd-eventfd: the device, per-file state and ioctl dispatch.
  *
  * Every registration belongs to the open file that made it and is torn
  * down in release(), so a device model that exits or crashes leaves
- * nothing behind. The device is root-only, like /dev/xen/privcmd.
- *
- * Which domains a file may name: a restricted file only its domain; an
- * unrestricted one any, but only while the caller has CAP_SYS_ADMIN, so a
- * device model that dropped its privileges cannot reach other guests. In
- * a domU every file starts restricted to the target domain the toolstack
- * wrote to xenstore, as privcmd does (XSA-482).
+ * nothing behind. The device is root-only, like /dev/xen/privcmd; which
+ * domains a file may name is restrict.c's business.
  */
 #define pr_fmt(fmt) "xen-privcmd-eventfd: " fmt
 
-#include <linux/capability.h>
+#include <linux/build_bug.h>
 #include <linux/errno.h>
-#include <linux/eventfd.h>
 #include <linux/fs.h>
+#include <linux/ioctl.h>
 #include <linux/kernel.h>
-#include <linux/lockdep.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/moduleparam.h>
-#include <linux/security.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/wait.h>
 
 #include <xen/xen.h>
-#include <xen/xenbus.h>
-#include <xen/interface/xen.h>
-
-#include <asm/xen/hypercall.h>
 
 #include "privcmd_eventfd.h"
 
@@ -52,288 +40,151 @@ static_assert(sizeof(struct privcmd_eventfd_ioeventfd) == 40);
 static_assert(sizeof(struct privcmd_eventfd_complete) == 16);
 static_assert(sizeof(struct privcmd_eventfd_irqfd) == 32);
 
-static bool unrestricted;
-module_param(unrestricted, bool, 0444);
-MODULE_PARM_DESC(unrestricted,
-		 "In a domU, do not restrict new files to the target domain (ignored when the kernel is locked down)");
-
-/*
- * In a domU: the domain every new file is restricted to, read from
- * xenstore once it is up. pe_domu_wait is set until then; open() waits
- * for it. PE_NO_DOMAIN (dom0, or unrestricted=1) leaves files unrestricted.
- */
-static int pe_domu_target = PE_NO_DOMAIN;
-static bool pe_domu_wait;
-static bool pe_domu_notifier;
-static DECLARE_WAIT_QUEUE_HEAD(pe_domu_wq);
-
-static int pe_domu_target_read(struct notifier_block *nb,
-			       unsigned long event, void *data)
+static int pe_version_check(const void *arg)
 {
-	unsigned int dom;
-	char *target;
+	const struct privcmd_eventfd_version *v = arg;
 
-	/* No target: restrict to a domain no request can name usefully. */
-	pe_domu_target = DOMID_IDLE;
-	target = xenbus_read(XBT_NIL, "target", "", NULL);
-	if (IS_ERR(target) || kstrtouint(target, 10, &dom) ||
-	    dom >= DOMID_FIRST_RESERVED)
-		pr_err("no target domain in xenstore: every request will fail\n");
-	else
-		pe_domu_target = dom;
-	if (!IS_ERR(target))
-		kfree(target);
-
-	/* Pairs with pe_open(): the target is set before the wait ends. */
-	smp_store_release(&pe_domu_wait, false);
-	wake_up_all(&pe_domu_wq);
-	return NOTIFY_DONE;
+	return v->flags ? -EINVAL : 0;
 }
 
-static struct notifier_block pe_domu_nb = {
-	.notifier_call = pe_domu_target_read,
+static int pe_version(struct pe_file *pf, void *arg)
+{
+	struct privcmd_eventfd_version *v = arg;
+
+	memset(v, 0, sizeof(*v));
+	v->version = PRIVCMD_EVENTFD_ABI_VERSION;
+	v->features = PRIVCMD_EVENTFD_FEAT_UPSTREAM |
+		      PRIVCMD_EVENTFD_FEAT_SERVER |
+		      PRIVCMD_EVENTFD_FEAT_IRQFD_EVTCHN |
+		      PRIVCMD_EVENTFD_FEAT_RESTRICT;
+	if (IS_ENABLED(CONFIG_X86))
+		v->features |= PRIVCMD_EVENTFD_FEAT_PIO;
+	if (pe_evtchn_shares_irq())
+		v->features |= PRIVCMD_EVENTFD_FEAT_UPSTREAM_SHARED;
+	return 0;
+}
+
+/* What the dispatcher does around an ioctl's acting function. */
+#define PE_IOC_LOCK	BIT(0)	/* under the file's lock */
+#define PE_IOC_DOMAIN	BIT(1)	/* the domain it names passes the restriction */
+#define PE_IOC_OUT	BIT(2)	/* the argument is copied back */
+
+/**
+ * struct pe_ioctl_desc - how one ioctl is handled
+ * @cmd: the command; its size field is the argument's size
+ * @flags: PE_IOC_*
+ * @dom_offset: where the argument holds the domain (with PE_IOC_DOMAIN)
+ * @check: checks the argument's fields; no lock held
+ * @act: does it; with PE_IOC_LOCK the file's lock is held
+ */
+struct pe_ioctl_desc {
+	unsigned int cmd;
+	unsigned int flags;
+	size_t dom_offset;
+	int (*check)(const void *arg);
+	int (*act)(struct pe_file *pf, void *arg);
 };
 
-/* In a domU, restrict new files unless told not to (and not locked down). */
-static void pe_domu_restrict_init(void)
-{
-	if (xen_initial_domain())
-		return;
-	if (unrestricted) {
-		if (!security_locked_down(PE_LOCKDOWN_UNRESTRICTED))
-			return;
-		pr_warn("kernel is locked down: parameter \"unrestricted\" ignored\n");
-	}
-	pe_domu_wait = true;
-	pe_domu_notifier = true;
-	register_xenstore_notifier(&pe_domu_nb);
-}
+/* Refuses to build unless @_type has a u16 dom. */
+#define PE_IOCTL(_cmd, _type, _flags, _check, _act)			\
+	{ .cmd = (_cmd),						\
+	  .flags = (_flags),						\
+	  .dom_offset = offsetof(_type, dom) +				\
+		 BUILD_BUG_ON_ZERO(sizeof_field(_type, dom) != sizeof(u16)), \
+	  .check = (_check), .act = (_act) }
 
-static void pe_domu_restrict_exit(void)
-{
-	if (pe_domu_notifier)
-		unregister_xenstore_notifier(&pe_domu_nb);
-}
+static const struct pe_ioctl_desc pe_ioctls[] = {
+	{ .cmd = PRIVCMD_EVENTFD_IOC_VERSION, .flags = PE_IOC_OUT,
+	  .check = pe_version_check, .act = pe_version },
+	PE_IOCTL(PRIVCMD_EVENTFD_IOC_RESTRICT, struct privcmd_eventfd_restrict,
+		 PE_IOC_LOCK, pe_restrict_check, pe_restrict),
+	PE_IOCTL(PRIVCMD_EVENTFD_IOC_SERVER, struct privcmd_eventfd_server,
+		 PE_IOC_LOCK | PE_IOC_DOMAIN, pe_ioreq_server_check,
+		 pe_ioreq_server_attach),
+	PE_IOCTL(PRIVCMD_EVENTFD_IOC_IOEVENTFD, struct privcmd_eventfd_ioeventfd,
+		 PE_IOC_LOCK | PE_IOC_DOMAIN, pe_ioeventfd_check,
+		 pe_ioeventfd_request),
+	PE_IOCTL(PRIVCMD_EVENTFD_IOC_COMPLETE, struct privcmd_eventfd_complete,
+		 PE_IOC_LOCK | PE_IOC_DOMAIN, pe_ioreq_server_complete_check,
+		 pe_ioreq_server_complete),
+	PE_IOCTL(PRIVCMD_EVENTFD_IOC_IRQFD, struct privcmd_eventfd_irqfd,
+		 PE_IOC_LOCK | PE_IOC_DOMAIN, pe_irqfd_check, pe_irqfd_request),
+	PE_IOCTL(IOCTL_PRIVCMD_IOEVENTFD, struct privcmd_ioeventfd,
+		 PE_IOC_LOCK | PE_IOC_DOMAIN, pe_ioeventfd_upstream_check,
+		 pe_ioeventfd_upstream_request),
+	PE_IOCTL(IOCTL_PRIVCMD_IRQFD, struct privcmd_irqfd,
+		 PE_IOC_LOCK | PE_IOC_DOMAIN, pe_irqfd_upstream_check,
+		 pe_irqfd_upstream_request),
+};
 
-/**
- * pe_errno_from_xen() - a Linux errno for a hypercall's result
- * @xen_err: 0 or a negative Xen errno value
- *
- * Xen's errno values match Linux's for every code its memory and event
- * channel operations return here; anything out of range becomes -EIO.
- *
- * Return: 0 or a negative Linux errno.
- */
-int pe_errno_from_xen(int xen_err)
-{
-	if (xen_err >= 0)
-		return 0;
-	if (xen_err < -MAX_ERRNO)
-		return -EIO;
-	return xen_err;
-}
-
-/**
- * pe_eventfd_get() - the eventfd context behind a file descriptor
- * @fd: the descriptor
- *
- * Return: a referenced context (release with eventfd_ctx_put()), or
- * ERR_PTR(-EBADF) when @fd is not open or not an eventfd: the errno
- * contract has one answer for both.
- */
-struct eventfd_ctx *pe_eventfd_get(int fd)
-{
-	struct eventfd_ctx *ctx = eventfd_ctx_fdget(fd);
-
-	return IS_ERR(ctx) ? ERR_PTR(-EBADF) : ctx;
-}
-
-/**
- * pe_evtchn_interdomain() - is a local port an interdomain channel to @dom?
- * @port: local event channel port
- * @dom: the domain its remote end must be in
- * @remote: if not NULL, set to the remote port
- *
- * Return: true if @port is bound interdomain to @dom.
- */
-bool pe_evtchn_interdomain(evtchn_port_t port, domid_t dom,
-			   evtchn_port_t *remote)
-{
-	struct evtchn_status st = { .dom = DOMID_SELF, .port = port };
-
-	if (HYPERVISOR_event_channel_op(EVTCHNOP_status, &st) ||
-	    st.status != EVTCHNSTAT_interdomain || st.u.interdomain.dom != dom)
-		return false;
-	if (remote)
-		*remote = st.u.interdomain.port;
-	return true;
-}
+/* Room for the largest argument; every one is a plain struct. */
+union pe_ioctl_arg {
+	struct privcmd_eventfd_version version;
+	struct privcmd_eventfd_restrict restr;
+	struct privcmd_eventfd_server server;
+	struct privcmd_eventfd_ioeventfd ioeventfd;
+	struct privcmd_eventfd_complete complete;
+	struct privcmd_eventfd_irqfd irqfd;
+	struct privcmd_ioeventfd up_ioeventfd;
+	struct privcmd_irqfd up_irqfd;
+};
 
 /*
- * An unrestricted file reaches every domain. Check the caller's privilege
- * at each request, not at open: a device model opens the device as root
- * and then drops privileges, and must lose every domain but the one it
- * restricted the file to.
+ * Copy in, check the fields, lock, check the domain against the file's
+ * restriction, act, unlock, copy out: the same for every ioctl, so no
+ * request can skip a step.
  */
-static bool pe_may_name_any_domain(void)
-{
-	return capable(CAP_SYS_ADMIN);
-}
-
-/**
- * pe_check_domain() - may this file act on @dom?
- * @pf: the file; its lock is held
- * @dom: the domain a request names
- *
- * Context: process context (the capability check may audit).
- * Return: 0, or -EPERM if the file is restricted to another domain, or
- * unrestricted and the caller lacks CAP_SYS_ADMIN.
- */
-int pe_check_domain(struct pe_file *pf, domid_t dom)
-{
-	lockdep_assert_held(&pf->lock);
-	if (pf->restrict_dom != PE_NO_DOMAIN)
-		return pf->restrict_dom == dom ? 0 : -EPERM;
-	return pe_may_name_any_domain() ? 0 : -EPERM;
-}
-
-static int pe_ioc_version(void __user *argp)
-{
-	struct privcmd_eventfd_version v;
-
-	if (copy_from_user(&v, argp, sizeof(v)))
-		return -EFAULT;
-	if (v.flags)
-		return -EINVAL;
-
-	memset(&v, 0, sizeof(v));
-	v.version = PRIVCMD_EVENTFD_ABI_VERSION;
-	v.features = PRIVCMD_EVENTFD_FEAT_UPSTREAM |
-		     PRIVCMD_EVENTFD_FEAT_SERVER |
-		     PRIVCMD_EVENTFD_FEAT_IRQFD_EVTCHN |
-		     PRIVCMD_EVENTFD_FEAT_RESTRICT;
-	if (IS_ENABLED(CONFIG_X86))
-		v.features |= PRIVCMD_EVENTFD_FEAT_PIO;
-	if (pe_evtchn_shares_irq())
-		v.features |= PRIVCMD_EVENTFD_FEAT_UPSTREAM_SHARED;
-
-	return copy_to_user(argp, &v, sizeof(v)) ? -EFAULT : 0;
-}
-
-/* Has @pf registered anything for a domain other than @dom? */
-static bool pe_has_other_domain(struct pe_file *pf, domid_t dom)
-{
-	struct ioreq_server *srv;
-
-	lockdep_assert_held(&pf->lock);
-	list_for_each_entry(srv, &pf->servers, node)
-		if (srv->dom != dom)
-			return true;
-	return irqfd_other_domain(pf, dom);
-}
-
-/*
- * Registrations for another domain would outlive the restriction, out of
- * reach of the file that made them (every request naming their domain now
- * fails): refuse with EBUSY until they are removed, rather than tear down
- * what the device model did not ask to remove.
- */
-static int pe_ioc_restrict(struct pe_file *pf, void __user *argp)
-{
-	struct privcmd_eventfd_restrict r;
-	int rc = 0;
-
-	if (copy_from_user(&r, argp, sizeof(r)))
-		return -EFAULT;
-	if (r.pad || r.flags || r.dom >= DOMID_FIRST_RESERVED)
-		return -EINVAL;
-
-	mutex_lock(&pf->lock);
-	if (pf->restrict_dom != PE_NO_DOMAIN && pf->restrict_dom != r.dom)
-		rc = -EPERM;
-	else if (pf->restrict_dom == PE_NO_DOMAIN && !pe_may_name_any_domain())
-		rc = -EPERM;	/* it would gain a domain, not lose the others */
-	else if (pe_has_other_domain(pf, r.dom))
-		rc = -EBUSY;
-	else
-		pf->restrict_dom = r.dom;
-	mutex_unlock(&pf->lock);
-	return rc;
-}
-
-static int pe_ioc_server(struct pe_file *pf, void __user *argp)
-{
-	struct privcmd_eventfd_server req;
-	int rc;
-
-	if (copy_from_user(&req, argp, sizeof(req)))
-		return -EFAULT;
-	if ((req.flags & ~PRIVCMD_EVENTFD_SERVER_FLAG_DETACH) || req.pad ||
-	    req.reserved[0] || req.reserved[1] || req.reserved[2])
-		return -EINVAL;
-
-	mutex_lock(&pf->lock);
-	rc = pe_check_domain(pf, req.dom);
-	if (!rc)
-		rc = ioreq_server_attach(pf, &req);
-	mutex_unlock(&pf->lock);
-	return rc;
-}
-
-static int pe_ioc_complete(struct pe_file *pf, void __user *argp)
-{
-	struct privcmd_eventfd_complete req;
-	int rc;
-
-	if (copy_from_user(&req, argp, sizeof(req)))
-		return -EFAULT;
-	if (req.pad || req.flags)
-		return -EINVAL;
-
-	mutex_lock(&pf->lock);
-	rc = pe_check_domain(pf, req.dom);
-	if (!rc)
-		rc = ioreq_server_complete(pf, &req);
-	mutex_unlock(&pf->lock);
-	return rc;
-}
-
 static long pe_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct pe_file *pf = file->private_data;
 	void __user *argp = (void __user *)arg;
+	const struct pe_ioctl_desc *d = NULL;
+	union pe_ioctl_arg buf;
+	unsigned int i;
+	size_t size;
+	u16 dom;
+	int rc;
 
-	switch (cmd) {
-	case IOCTL_PRIVCMD_IOEVENTFD:
-		return ioeventfd_upstream_ioctl(pf, argp);
-	case IOCTL_PRIVCMD_IRQFD:
-		return irqfd_upstream_ioctl(pf, argp);
-	case PRIVCMD_EVENTFD_IOC_VERSION:
-		return pe_ioc_version(argp);
-	case PRIVCMD_EVENTFD_IOC_RESTRICT:
-		return pe_ioc_restrict(pf, argp);
-	case PRIVCMD_EVENTFD_IOC_SERVER:
-		return pe_ioc_server(pf, argp);
-	case PRIVCMD_EVENTFD_IOC_IOEVENTFD:
-		return ioeventfd_ioctl(pf, argp);
-	case PRIVCMD_EVENTFD_IOC_COMPLETE:
-		return pe_ioc_complete(pf, argp);
-	case PRIVCMD_EVENTFD_IOC_IRQFD:
-		return irqfd_ioctl(pf, argp);
-	default:
+	for (i = 0; i < ARRAY_SIZE(pe_ioctls); i++)
+		if (pe_ioctls[i].cmd == cmd)
+			d = &pe_ioctls[i];
+	if (!d)
 		return -ENOTTY;
+	size = _IOC_SIZE(cmd);
+	if (WARN_ON_ONCE(size > sizeof(buf)))
+		return -ENOTTY;
+
+	if (copy_from_user(&buf, argp, size))
+		return -EFAULT;
+	rc = d->check(&buf);
+	if (rc)
+		return rc;
+
+	if (d->flags & PE_IOC_LOCK)
+		mutex_lock(&pf->lock);
+	if (d->flags & PE_IOC_DOMAIN) {
+		memcpy(&dom, (u8 *)&buf + d->dom_offset, sizeof(dom));
+		rc = pe_check_domain(pf, dom);
 	}
+	if (!rc)
+		rc = d->act(pf, &buf);
+	if (d->flags & PE_IOC_LOCK)
+		mutex_unlock(&pf->lock);
+
+	if (!rc && (d->flags & PE_IOC_OUT) && copy_to_user(argp, &buf, size))
+		rc = -EFAULT;
+	return rc;
 }
 
 static int pe_open(struct inode *inode, struct file *file)
 {
 	struct pe_file *pf;
-	int rc;
+	int dom;
 
-	/* Pairs with pe_domu_target_read(): then pe_domu_target is set. */
-	rc = wait_event_interruptible(pe_domu_wq, !smp_load_acquire(&pe_domu_wait));
-	if (rc)
-		return -EINTR;
+	/* The domain a new file is restricted to (domU), or PE_NO_DOMAIN. */
+	dom = pe_restrict_initial();
+	if (dom == -EINTR)
+		return dom;
 
 	pf = kzalloc(sizeof(*pf), GFP_KERNEL_ACCOUNT);
 	if (!pf)
@@ -343,7 +194,7 @@ static int pe_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&pf->servers);
 	INIT_LIST_HEAD(&pf->irqfds);
 	spin_lock_init(&pf->irqfd_lock);
-	pf->restrict_dom = pe_domu_target;
+	pf->restrict_dom = dom;
 	pe_debugfs_add_file(pf);
 
 	file->private_data = pf;
@@ -353,15 +204,15 @@ static int pe_open(struct inode *inode, struct file *file)
 static int pe_release(struct inode *inode, struct file *file)
 {
 	struct pe_file *pf = file->private_data;
-	struct ioreq_server *srv, *tmp;
+	struct pe_ioreq_server *srv, *tmp;
 
 	pe_debugfs_remove_file(pf);
-	irqfd_release_all(pf);
+	pe_irqfd_release_all(pf);
 
 	mutex_lock(&pf->lock);
 	list_for_each_entry_safe(srv, tmp, &pf->servers, node) {
 		list_del(&srv->node);
-		ioreq_server_destroy(srv);
+		pe_ioreq_server_destroy(srv);
 	}
 	mutex_unlock(&pf->lock);
 
@@ -392,11 +243,11 @@ static int __init pe_init(void)
 	if (!xen_domain())
 		return -ENODEV;
 
-	rc = irqfd_init();
+	rc = pe_irqfd_init();
 	if (rc)
 		return rc;
 
-	pe_domu_restrict_init();
+	pe_restrict_init();
 	pe_debugfs_init();
 	rc = misc_register(&pe_miscdev);
 	if (rc)
@@ -405,8 +256,8 @@ static int __init pe_init(void)
 
 err:
 	pe_debugfs_exit();
-	pe_domu_restrict_exit();
-	irqfd_exit();
+	pe_restrict_exit();
+	pe_irqfd_exit();
 	return rc;
 }
 
@@ -414,8 +265,8 @@ static void __exit pe_exit(void)
 {
 	misc_deregister(&pe_miscdev);
 	pe_debugfs_exit();
-	pe_domu_restrict_exit();
-	irqfd_exit();
+	pe_restrict_exit();
+	pe_irqfd_exit();
 }
 
 module_init(pe_init);

@@ -57,7 +57,7 @@ struct pe_file {
 };
 
 /**
- * struct ioreq_page - the kernel's own mapping of an ioreq server's page
+ * struct pe_ioreq_page - the kernel's own mapping of an ioreq server's page
  * @ioreq: the vCPU slots
  * @page: auto-translated domains (PVH, Arm): the unpopulated page whose
  *	frame Xen points at the ioreq page
@@ -67,7 +67,7 @@ struct pe_file {
  * Because the module maps the page itself, it stays valid however the
  * device model's own mapping of it changes (munmap, exit).
  */
-struct ioreq_page {
+struct pe_ioreq_page {
 	struct ioreq *ioreq;
 	struct page *page;
 	void *area;
@@ -75,7 +75,7 @@ struct ioreq_page {
 };
 
 /**
- * struct ioreq_port - one vCPU's event channel of an ioreq server
+ * struct pe_ioreq_port - one vCPU's event channel of an ioreq server
  * @srv: the server
  * @vcpu: index of the vCPU, and of its slot in the ioreq page
  * @port: local event channel port
@@ -90,8 +90,8 @@ struct ioreq_page {
  * @has_action, @sole and @suspect change only in the server's watchdog or
  * while the server is set up or destroyed; the handler reads @sole.
  */
-struct ioreq_port {
-	struct ioreq_server *srv;
+struct pe_ioreq_port {
+	struct pe_ioreq_server *srv;
 	unsigned int vcpu;
 	evtchn_port_t port;
 	int irq;
@@ -102,25 +102,25 @@ struct ioreq_port {
 };
 
 /**
- * enum ioreq_server_mode - who binds and acknowledges the vCPU ports
- * @IOREQ_SERVER_UPSTREAM: the device model bound the ports through
+ * enum pe_ioreq_server_mode - who binds and acknowledges the vCPU ports
+ * @PE_IOREQ_SERVER_UPSTREAM: the device model bound the ports through
  *	/dev/xen/evtchn and acknowledges every event; the module shares the
  *	IRQs and only serves the writes it matches (IOCTL_PRIVCMD_IOEVENTFD)
- * @IOREQ_SERVER_OWNED: the module binds the ports, acknowledges every
+ * @PE_IOREQ_SERVER_OWNED: the module binds the ports, acknowledges every
  *	event and forwards what it does not match (PRIVCMD_EVENTFD_IOC_SERVER)
  */
-enum ioreq_server_mode {
-	IOREQ_SERVER_UPSTREAM,
-	IOREQ_SERVER_OWNED,
+enum pe_ioreq_server_mode {
+	PE_IOREQ_SERVER_UPSTREAM,
+	PE_IOREQ_SERVER_OWNED,
 };
 
 #define IOEVENTFD_HASH_BITS	6
 
 /**
- * struct ioreq_server - an ioreq server whose requests the module sees
+ * struct pe_ioreq_server - an ioreq server whose requests the module sees
  * @node: in pe_file.servers; protected by pe_file.lock
  * @file: the owning file
- * @mode: see enum ioreq_server_mode
+ * @mode: see enum pe_ioreq_server_mode
  * @dom: the guest
  * @id: Xen's ioreq server id
  * @uioreq: upstream mode: the device model's address of the ioreq page,
@@ -147,16 +147,16 @@ enum ioreq_server_mode {
  * @stat_defaulted: requests the module completed with default semantics
  * @stat_spurious: events that found no ready request
  */
-struct ioreq_server {
+struct pe_ioreq_server {
 	struct list_head node;
 	struct pe_file *file;
-	enum ioreq_server_mode mode;
+	enum pe_ioreq_server_mode mode;
 	domid_t dom;
 	u32 id;
 	u64 uioreq;
 	unsigned int vcpus;
-	struct ioreq_page page;
-	struct ioreq_port *ports;
+	struct pe_ioreq_page page;
+	struct pe_ioreq_port *ports;
 	struct eventfd_ctx *dm_ctx;
 	bool serving;
 	bool dying;
@@ -172,20 +172,20 @@ struct ioreq_server {
 };
 
 /* Address spaces of an ioeventfd, after the ioreq type they match. */
-enum ioeventfd_space {
-	IOEVENTFD_SPACE_MMIO,
-	IOEVENTFD_SPACE_PIO,
+enum pe_ioeventfd_space {
+	PE_IOEVENTFD_SPACE_MMIO,
+	PE_IOEVENTFD_SPACE_PIO,
 };
 
 /**
- * struct ioeventfd_key - what a registration matches
+ * struct pe_ioeventfd_key - what a registration matches
  * @addr: guest physical address or I/O port
  * @data: value to match, under @mask
  * @mask: bits of the written value that must equal @data; 0 = any value
  * @len: access size in bytes
- * @space: enum ioeventfd_space
+ * @space: enum pe_ioeventfd_space
  */
-struct ioeventfd_key {
+struct pe_ioeventfd_key {
 	u64 addr;
 	u64 data;
 	u64 mask;
@@ -196,49 +196,70 @@ struct ioeventfd_key {
 /* privcmd's file operations (exported, declared in no public header). */
 extern const struct file_operations xen_privcmd_fops;
 
-/* main.c */
-int pe_check_domain(struct pe_file *pf, domid_t dom);
+/*
+ * Every ioctl is handled the same way by main.c: the argument is copied in
+ * and its fields checked by a *_check() function (no lock), the file's
+ * lock is taken, the domain the request names is checked against the
+ * file's restriction, and the acting function runs with the lock held
+ * (it asserts it). Lock order: pe_files_lock (debugfs), then
+ * pe_file.lock, then an eventfd's wait-queue lock, then
+ * pe_file.irqfd_lock.
+ */
+
+/* common.c */
 struct eventfd_ctx *pe_eventfd_get(int fd);
 bool pe_evtchn_interdomain(evtchn_port_t port, domid_t dom,
 			   evtchn_port_t *remote);
 int pe_errno_from_xen(int xen_err);
 
+/* restrict.c */
+void pe_restrict_init(void);
+void pe_restrict_exit(void);
+int pe_restrict_initial(void);
+int pe_check_domain(struct pe_file *pf, domid_t dom);
+int pe_restrict_check(const void *arg);
+int pe_restrict(struct pe_file *pf, void *arg);
+
 /* ioreq_page.c */
-int ioreq_page_map(struct ioreq_page *ip, domid_t dom, u32 id);
-void ioreq_page_unmap(struct ioreq_page *ip);
+int pe_ioreq_page_map(struct pe_ioreq_page *ip, domid_t dom, u32 id);
+void pe_ioreq_page_unmap(struct pe_ioreq_page *ip);
 
 /* ioreq_server.c */
-struct ioreq_server *ioreq_server_find(struct pe_file *pf, domid_t dom,
-				       u32 id);
-int ioreq_server_attach(struct pe_file *pf,
-			const struct privcmd_eventfd_server *req);
-int ioreq_server_upstream_get(struct pe_file *pf,
-			      const struct privcmd_ioeventfd *req,
-			      struct ioreq_server **srvp);
-void ioreq_server_destroy(struct ioreq_server *srv);
-int ioreq_server_complete(struct pe_file *pf,
-			  const struct privcmd_eventfd_complete *req);
-void ioreq_server_show(struct seq_file *m, struct ioreq_server *srv);
+struct pe_ioreq_server *pe_ioreq_server_find(struct pe_file *pf, domid_t dom,
+					     u32 id);
+int pe_ioreq_server_check(const void *arg);
+int pe_ioreq_server_attach(struct pe_file *pf, void *arg);
+int pe_ioreq_server_upstream_get(struct pe_file *pf,
+				 const struct privcmd_ioeventfd *req,
+			      struct pe_ioreq_server **srvp);
+void pe_ioreq_server_destroy(struct pe_ioreq_server *srv);
+int pe_ioreq_server_complete_check(const void *arg);
+int pe_ioreq_server_complete(struct pe_file *pf, void *arg);
+void pe_ioreq_server_show(struct seq_file *m, struct pe_ioreq_server *srv);
 
 /* ioeventfd.c */
-struct ioeventfd;
-void ioeventfd_init(struct ioreq_server *srv);
-struct ioeventfd *ioeventfd_match(struct ioreq_server *srv,
-				  const struct ioeventfd_key *write);
-void ioeventfd_fire(struct ioeventfd *ev);
-void ioeventfd_release_all(struct ioreq_server *srv);
-void ioeventfd_show(struct seq_file *m, struct ioreq_server *srv);
-int ioeventfd_ioctl(struct pe_file *pf, void __user *argp);
-int ioeventfd_upstream_ioctl(struct pe_file *pf, void __user *argp);
+struct pe_ioeventfd;
+void pe_ioeventfd_init(struct pe_ioreq_server *srv);
+struct pe_ioeventfd *pe_ioeventfd_match(struct pe_ioreq_server *srv,
+					const struct pe_ioeventfd_key *write);
+void pe_ioeventfd_fire(struct pe_ioeventfd *ev);
+void pe_ioeventfd_release_all(struct pe_ioreq_server *srv);
+void pe_ioeventfd_show(struct seq_file *m, struct pe_ioreq_server *srv);
+int pe_ioeventfd_check(const void *arg);
+int pe_ioeventfd_request(struct pe_file *pf, void *arg);
+int pe_ioeventfd_upstream_check(const void *arg);
+int pe_ioeventfd_upstream_request(struct pe_file *pf, void *arg);
 
 /* irqfd.c */
-int irqfd_ioctl(struct pe_file *pf, void __user *argp);
-int irqfd_upstream_ioctl(struct pe_file *pf, void __user *argp);
-void irqfd_release_all(struct pe_file *pf);
-bool irqfd_other_domain(struct pe_file *pf, domid_t dom);
-void irqfd_show(struct seq_file *m, struct pe_file *pf);
-int irqfd_init(void);
-void irqfd_exit(void);
+int pe_irqfd_check(const void *arg);
+int pe_irqfd_request(struct pe_file *pf, void *arg);
+int pe_irqfd_upstream_check(const void *arg);
+int pe_irqfd_upstream_request(struct pe_file *pf, void *arg);
+void pe_irqfd_release_all(struct pe_file *pf);
+bool pe_irqfd_other_domain(struct pe_file *pf, domid_t dom);
+void pe_irqfd_show(struct seq_file *m, struct pe_file *pf);
+int pe_irqfd_init(void);
+void pe_irqfd_exit(void);
 
 /* debugfs.c */
 void pe_debugfs_init(void);
