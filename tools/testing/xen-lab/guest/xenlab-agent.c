@@ -15,6 +15,10 @@
  *   data/xenlab/reply    "<seq> <rc> <value...>" written by the agent
  * Commands:
  *   W <pio> <addr> <size> <value> <count> <vcpu>  count writes, reply usecs
+ *   K <pio> <addr> <size> <value> <count> <n>     count writes on each of vCPUs
+ *                                                 0..n-1 at once (one process
+ *                                                 pinned to each), reply the
+ *                                                 wall-clock usecs of all
  *   R <pio> <addr> <size>                         one read, reply the value
  *   I                                             reply "<isa> <evtchn>" counts
  *   S <addr> <count> <ptr>                        one 4-byte rep string write of
@@ -38,6 +42,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -411,6 +416,53 @@ out:
 }
 
 /*
+ * The same writes from n vCPUs at once: one child per vCPU, pinned, all
+ * released together by closing a pipe; the reply is the wall-clock time
+ * from that release until the last child is done.
+ */
+static int do_par_io(int pio, uint64_t addr, unsigned int size, uint64_t value,
+		     unsigned long count, long n, uint64_t *out)
+{
+	pid_t pids[64];
+	int go[2], st, err = 0;
+	uint64_t t0;
+	long i, started = 0;
+	char c;
+
+	if (n < 1 || n > 64 || n > sysconf(_SC_NPROCESSORS_ONLN))
+		return -EINVAL;
+	if (pipe(go))
+		return -errno;
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0) {
+			err = -errno;
+			break;
+		}
+		if (!pids[i]) {
+			uint64_t us;
+
+			close(go[1]);
+			pin_vcpu(i);
+			/* EOF when the parent closes its end: all start. */
+			if (read(go[0], &c, 1) < 0)
+				_exit(2);
+			_exit(do_io(1, pio, addr, size, value, count, i, &us) ? 1 : 0);
+		}
+		started++;
+	}
+	close(go[0]);
+	t0 = now_us();
+	close(go[1]);
+	for (i = 0; i < started; i++) {
+		if (waitpid(pids[i], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			err = err ? err : -EIO;
+	}
+	*out = now_us() - t0;
+	return err;
+}
+
+/*
  * String instructions make Xen emit multi-count ioreqs: rep stos repeats
  * one value (count > 1), rep movs from RAM passes a guest address
  * (data_is_ptr).
@@ -453,6 +505,10 @@ static void handle(const char *cmd, char *reply, size_t rsz)
 	case 'W':
 		if (n == 8)
 			err = do_io(1, a[0], a[1], a[2], a[3], a[4], (int)a[5], &v);
+		break;
+	case 'K':
+		if (n == 8)
+			err = do_par_io(a[0], a[1], a[2], a[3], a[4], a[5], &v);
 		break;
 	case 'R':
 		if (n == 5)

@@ -452,6 +452,13 @@ int xl_guest_write_start(int domid, int pio, uint64_t addr, unsigned int size,
 			  !!pio, addr, size, value, count, vcpu);
 }
 
+int xl_guest_kick_start(int domid, int pio, uint64_t addr, unsigned int size,
+			uint64_t value, unsigned int count, unsigned int nvcpus)
+{
+	return guest_send(domid, "K %d 0x%" PRIx64 " %u 0x%" PRIx64 " %u %u",
+			  !!pio, addr, size, value, count, nvcpus);
+}
+
 int xl_guest_read_start(int domid, int pio, uint64_t addr, unsigned int size)
 {
 	return guest_send(domid, "R %d 0x%" PRIx64 " %u", !!pio, addr, size);

@@ -82,6 +82,12 @@ int xl_guest_vcpus(int domid);	/* as reported by the guest agent */
 int xl_guest_write_start(int domid, int pio, uint64_t addr, unsigned int size,
 			 uint64_t value, unsigned int count, int vcpu);
 int xl_guest_read_start(int domid, int pio, uint64_t addr, unsigned int size);
+/*
+ * count writes on each of vCPUs 0..nvcpus-1 at the same time; the wait
+ * returns the wall-clock microseconds until the last vCPU is done.
+ */
+int xl_guest_kick_start(int domid, int pio, uint64_t addr, unsigned int size,
+			uint64_t value, unsigned int count, unsigned int nvcpus);
 /* One rep stosl (ptr 0) or rep movsl from RAM (ptr 1) of count dwords to MMIO. */
 int xl_guest_rep_start(int domid, uint64_t addr, unsigned int count, int ptr);
 int xl_guest_wait(int domid, int timeout_ms, uint64_t *usecs_or_value);
