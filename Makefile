@@ -22,7 +22,7 @@ clean:
 .PHONY: all modules install clean
 
 # Xen lab (tools/testing/xen-lab, Documentation/lab.md).
-# LAB=pv-6.12|pvh-6.12|pv-6.1|pv-6.12-smp|pv-6.1-smp (comma-separated)
+# LAB=pv-6.12|pvh-6.12|pv-6.1|pv-6.12-smp|pv-6.1-smp|pvh-6.12-smp (comma-separated)
 lab-setup:
 	tools/testing/xen-lab/setup.sh
 
@@ -32,7 +32,13 @@ lab-check:
 demo:
 	tools/testing/xen-lab/demo.sh
 
-.PHONY: lab-setup lab-check demo
+# The doorbell benchmark (tools/testing/xen-lab/bench/): PV and PVH dom0
+# 6.12 with 1 and 2 CPUs, one boot each, nothing but the benchmark; prints
+# the tables and bench: lines. LAB=... for other combinations.
+bench:
+	tools/testing/xen-lab/bench.sh $(if $(LAB),--combo $(LAB))
+
+.PHONY: lab-setup lab-check demo bench
 
 # Build matrix and static checks (scripts/matrix, Documentation/build.md).
 # Each prints "N passed, N failed" and writes out/{matrix,static}.tally.

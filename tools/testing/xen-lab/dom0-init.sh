@@ -277,6 +277,7 @@ create_guest xenlab-hvm /tmp/guest/hvm.cfg
 say "guests created in $(elapsed "$t0")s"
 
 export XENLAB_DOM0 XENLAB_OUT=$OUT XENLAB_COMBO XENLAB_DEMO_KICKS
+export XENLAB_BENCH_KICKS XENLAB_BENCH_REPS
 export XENLAB_MODULE=""
 [ -e "$IN/xen-privcmd-eventfd.ko" ] && XENLAB_MODULE=$IN/xen-privcmd-eventfd.ko
 if id=$(wait_guest xenlab-hvm /tmp/guest/hvm.cfg); then

@@ -5,7 +5,7 @@
 # boot per combination, and summarise. See Documentation/lab.md.
 #
 #   run.sh [--combo pv-6.12[,pvh-6.12,...]] [--tests "prog ..."]
-#          [--args "harness args"] [--no-pvh] [--shell] [--demo]
+#          [--args "harness args"] [--no-pvh] [--shell] [--demo] [--bench]
 #          [--timeout SECONDS]
 #
 # Exit status: 0 only if every test passed (or skipped) and no boot showed
@@ -23,13 +23,14 @@ WORK=${XENLAB_WORK:-$REPO/out/lab}
 # <dom0 mode>-<kernel series>[-smp]: -smp boots QEMU with 2 CPUs
 # (multi-threaded TCG) and dom0 with 2 vCPUs, so the event channel handler
 # runs beside the ioctls and the release of another dom0 vCPU.
-ALL_COMBOS="pv-6.12 pvh-6.12 pv-6.1 pv-6.12-smp pv-6.1-smp"
+ALL_COMBOS="pv-6.12 pvh-6.12 pv-6.1 pv-6.12-smp pv-6.1-smp pvh-6.12-smp"
 combos=$ALL_COMBOS
 tests=""
 test_args=""
 pvh=1
 shell=0
 demo=0
+bench=0		# run only the benchmark (bench/, make bench), no selftest
 boot_timeout=${XENLAB_BOOT_TIMEOUT:-900}
 idle_timeout=${XENLAB_IDLE_TIMEOUT:-240}
 # Dom0 normally starts the tests 90-150 s after QEMU starts; a boot that
@@ -56,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--no-pvh) pvh=0; shift;;
 	--shell) shell=1; shift;;
 	--demo) demo=1; shift;;
+	--bench) bench=1; shift;;
 	--timeout) boot_timeout=$2; shift 2;;
 	-h|--help) usage 0;;
 	*) echo "run.sh: unknown argument $1" >&2; usage 2;;
@@ -99,12 +101,12 @@ lab_ready() {
 		[ -e "${!p:-/nonexistent}/.done" ] || return 1
 	done
 	[ -e "$ROOTFS/.done" ] && [ -e "$XEN_BIN" ] || return 1
-	# make demo runs no kselftest: it needs no harness headers
-	[ "$demo" = 1 ] || [ -e "${KSFT_DIR:-/nonexistent}/kselftest_harness.h" ]
+	# make demo and make bench run no kselftest: no harness headers
+	[ "$demo" = 1 ] || [ "$bench" = 1 ] || [ -e "${KSFT_DIR:-/nonexistent}/kselftest_harness.h" ]
 }
 if ! lab_ready; then
 	"$LAB_DIR/setup.sh" --series "$(need_series | tr ' ' ',' | sed 's/,$//')" \
-		$([ "$demo" = 1 ] && echo --no-ksft) || die "setup failed"
+		$([ "$demo" = 1 ] || [ "$bench" = 1 ] && echo --no-ksft) || die "setup failed"
 	lab_ready || die "lab cache incomplete after set-up: run make lab-setup"
 fi
 log "versions: Xen $XEN_VER; QEMU $QEMU_VER; kernels:$(
@@ -132,7 +134,12 @@ mkdir -p "$BUILD"
 build_common() {
 	local g=$BUILD/guest
 	rm -rf "$BUILD/selftests"
-	if [ "$demo" = 0 ]; then
+	if [ "$bench" = 1 ]; then
+		log "building the benchmark, guest agent, guest module"
+		make -s -C "$LAB_DIR/bench" OUTPUT="$BUILD/bench" REPO="$REPO" \
+			>"$BUILD/bench.log" 2>&1 ||
+			{ cat "$BUILD/bench.log"; die "benchmark build failed"; }
+	elif [ "$demo" = 0 ]; then
 		log "building selftests, guest agent, guest module"
 		# -k: one test that does not build must not stop the others;
 		# it is reported as a failure when the results are read.
@@ -291,6 +298,9 @@ run_combo() {
 		cp "$BUILD/demo/"* "$in/tests/"
 		list="xenlab-demo.sh"
 		cp "$LAB_DIR/demo/xenlab-demo.sh" "$in/tests/"
+	elif [ "$bench" = 1 ]; then
+		cp "$BUILD/bench/xenlab-bench" "$LAB_DIR/bench/xenlab-bench.sh" "$in/tests/"
+		list="xenlab-bench.sh"
 	elif [ -n "$tests" ]; then
 		list=$tests
 	else
@@ -318,6 +328,8 @@ XENLAB_SHELL=$shell
 XENLAB_TEST_ARGS="$test_args"
 XENLAB_TEST_TIMEOUT=${XENLAB_TEST_TIMEOUT:-600}
 XENLAB_DEMO_KICKS=${XENLAB_DEMO_KICKS:-1000}
+XENLAB_BENCH_KICKS=${XENLAB_BENCH_KICKS:-500}
+XENLAB_BENCH_REPS=${XENLAB_BENCH_REPS:-5}
 XENLAB_GUEST_WAIT=${XENLAB_GUEST_WAIT:-150}
 EOF
 	build_dom0_initrd "$abi" "$cdir/dom0-initrd.cpio.gz"
@@ -425,7 +437,7 @@ analyze() {
 		tap=$out/tap/$t.tap
 		rc=$(awk -v t="$t" '$1 == t { print $2 }' "$out/results" 2>/dev/null)
 		echo "# ----- $combo: $t (exit ${rc:-none}) -----"
-		if [ ! -x "$BUILD/selftests/$t" ] && [ "$demo" = 0 ]; then
+		if [ ! -x "$BUILD/selftests/$t" ] && [ "$demo" = 0 ] && [ "$bench" = 0 ]; then
 			echo "not ok - $t: does not build (see $BUILD/selftests.log)"
 			fail=$((fail + 1))
 			continue
@@ -449,7 +461,7 @@ analyze() {
 			fi
 		elif [ "${rc:-}" = 4 ]; then
 			skip=$((skip + 1))
-		elif [ "${rc:-}" = 0 ] && [ "$demo" = 1 ]; then
+		elif [ "${rc:-}" = 0 ] && { [ "$demo" = 1 ] || [ "$bench" = 1 ]; }; then
 			pass=$((pass + 1))
 		else
 			fail=$((fail + 1))
