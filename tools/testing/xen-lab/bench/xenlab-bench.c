@@ -45,6 +45,10 @@
 
 #include <xen/hvm/dm_op.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 #define MAX_REPS	15
 #define KICK_TIMEOUT_MS	300000
 #define IRQ_WAIT_MS	5000
@@ -63,6 +67,7 @@ enum path {
 	P_IRQFD_ISA, P_DMOP_LOOP, P_IRQFD_EVTCHN, P_NOTIFY_LOOP,	/* irqs/s */
 	NPATH
 };
+
 #define NKICKPATH	(P_FLOOR + 1)
 
 static const char *const path_name[NPATH] = {
@@ -445,7 +450,7 @@ out:
 	if (a.st.fd >= 0)
 		close(a.st.fd);
 	if (rate)
-		printf("# %s upstream%s: %" PRIu64 " evtchn events acked by userspace for %u kicks\n",
+		printf("# %s upstream%s: userspace acked %" PRIu64 " events, %u kicks\n",
 		       g->name, shape_sfx[sh], a.events, kicks * shape_vcpus(sh));
 	return check(g, sh, P_UPSTREAM, rate, seen, (uint64_t)kicks * shape_vcpus(sh));
 }
@@ -752,8 +757,9 @@ static void print_table(void)
 	unsigned int gi, p;
 	enum shape sh;
 
-	printf("\n### %s, %u dom0 CPU%s: writes/s, guest-timed, median (min-max) of %u interleaved reps of %u writes per vCPU\n\n",
-	       combo, ncpu, ncpu == 1 ? "" : "s", reps, kicks);
+	printf("\n### %s, %u dom0 CPU%s: writes/s, guest-timed, median (min-max)",
+	       combo, ncpu, ncpu == 1 ? "" : "s");
+	printf(" of %u interleaved reps of %u writes per vCPU\n\n", reps, kicks);
 	printf("| path |");
 	for (gi = 0; gi < NGUEST; gi++)
 		for (sh = 0; sh < NSHAPE; sh++)
@@ -799,8 +805,8 @@ static void ratio(struct guest *g, const char *a, enum path pa, enum shape sa,
 	double x = median(g, pa, sa), y = median(g, pb, sb);
 
 	if (x > 0 && y > 0)
-		printf("bench: %s %ucpu %s ratio %s/%s %.2f\n", combo, ncpu,
-		       g->name, a, b, x / y);
+		printf("bench: %s %ucpu %s %s %s/%s %.2f\n", combo, ncpu, g->name,
+		       "ratio", a, b, x / y);
 }
 
 static void print_lines(void)
@@ -829,7 +835,7 @@ static void print_lines(void)
 					       p < NKICKPATH ? shape_sfx[sh] : "", m);
 			}
 		for (sh = 0; sh < NSHAPE; sh++)
-			for (i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+			for (i = 0; i < ARRAY_SIZE(r); i++) {
 				snprintf(a, sizeof(a), "%s%s", path_name[r[i].a], shape_sfx[sh]);
 				snprintf(b, sizeof(b), "%s%s", path_name[r[i].b], shape_sfx[sh]);
 				ratio(g, a, r[i].a, sh, b, r[i].b, sh);
