@@ -52,6 +52,7 @@
 #define MAX_REPS	15
 #define KICK_TIMEOUT_MS	300000
 #define IRQ_WAIT_MS	5000
+#define IRQ_SIGNALS	20	/* per sample: each costs xenstore round trips */
 
 /* Xen-completed targets (the floor). */
 #define HVM_HPET_ID	0xfed00000ull	/* vHPET capabilities: read-only */
@@ -210,13 +211,32 @@ static unsigned int shape_vcpus(enum shape sh)
 	return sh == S_MMIO2 ? 2 : 1;
 }
 
-static int kick_start(struct guest *g, struct target t, enum shape sh)
+/* A xenstore request to the guest failed: say so, start a new connection. */
+static void xs_failed(struct guest *g, const char *what, int rc)
+{
+	printf("# %s: xenstore %s failed: %s; reconnecting\n", g->name, what,
+	       strerror(rc < 0 ? -rc : EIO));
+	xl_guest_reconnect();
+}
+
+static int kick_send(struct guest *g, struct target t, enum shape sh)
 {
 	if (shape_vcpus(sh) == 1)
 		return xl_guest_write_start(g->dom, t.pio, t.addr, t.size, 0,
 					    kicks, 0);
 	return xl_guest_kick_start(g->dom, t.pio, t.addr, t.size, 0, kicks,
 				   shape_vcpus(sh));
+}
+
+static int kick_start(struct guest *g, struct target t, enum shape sh)
+{
+	int rc = kick_send(g, t, sh);
+
+	if (rc) {
+		xs_failed(g, "write command", rc);
+		rc = kick_send(g, t, sh);
+	}
+	return rc;
 }
 
 /* Writes per second from the guest's own clock, or 0 on failure. */
@@ -228,6 +248,8 @@ static double kick_wait(struct guest *g, enum shape sh, const char *what)
 	if (rc || !us) {
 		printf("# %s %s%s: guest writes failed: %s\n", g->name, what,
 		       shape_sfx[sh], strerror(rc ? -rc : EIO));
+		if (rc && rc != -ETIMEDOUT)
+			xl_guest_reconnect();
 		return 0;
 	}
 	return (double)kicks * shape_vcpus(sh) * 1e6 / us;
@@ -536,9 +558,13 @@ static void signal_efd(int efd)
 
 static int irq_count(struct guest *g, int isa, uint64_t *n)
 {
-	uint64_t a, e;
+	uint64_t a = 0, e = 0;
 	int rc = xl_guest_irqcount(g->dom, &a, &e);
 
+	if (rc) {
+		xs_failed(g, "interrupt count", rc);
+		rc = xl_guest_irqcount(g->dom, &a, &e);
+	}
 	*n = isa ? a : e;
 	return rc;
 }
@@ -594,11 +620,11 @@ static void isa_level_op(struct xen_dm_op *op, unsigned int irq, int level)
  */
 static double run_irq(struct guest *g, enum path p)
 {
-	unsigned int i, n = kicks / 10 < 20 ? 20 : kicks / 10;
+	unsigned int i, n = IRQ_SIGNALS;
 	int isa = p == P_IRQFD_ISA || p == P_DMOP_LOOP;
 	struct irq_ctx c = { .hi = -1, .lo = -1, .efd = -1 };
 	struct xen_dm_op up, down;
-	uint64_t before, now, t0, us = 0;
+	uint64_t before, now = 0, t0, us = 0;
 	uint32_t remote;
 	int pe = -1, bound = 0;
 	double rate = 0;
@@ -672,7 +698,8 @@ static double run_irq(struct guest *g, enum path p)
 			break;
 	}
 	us = xl_now_us() - t0;
-	irq_count(g, isa, &now);
+	if (irq_count(g, isa, &now))
+		now = before;
 	if (i < n || now != before + n) {
 		printf("# %s %s: guest counted %" PRIu64 " interrupts for %u signals\n",
 		       g->name, path_name[p], now - before, i);
@@ -871,6 +898,20 @@ static double measure(struct guest *g, enum path p, enum shape sh)
 	}
 }
 
+/* Is there a sample of path p in shape sh for guest g? */
+static int applicable(struct guest *g, enum path p, enum shape sh)
+{
+	if (p == P_UPSTREAM)
+		return sh != S_PIO && features & PRIVCMD_EVENTFD_FEAT_UPSTREAM_SHARED;
+	if (p < NKICKPATH)
+		return 1;
+	if (sh != S_MMIO)
+		return 0;
+	if (p == P_IRQFD_ISA || p == P_DMOP_LOOP)
+		return g->hvm && g->isa_irq >= 0;
+	return 1;
+}
+
 static unsigned int env_uint(const char *name, unsigned int def)
 {
 	const char *v = getenv(name);
@@ -946,6 +987,10 @@ int main(int argc, char **argv)
 				for (i = 0; i < NPATH; i++) {
 					p = (i + rep) % NPATH;
 					g->s[p][sh][rep] = measure(g, p, sh);
+					if (!g->s[p][sh][rep] && applicable(g, p, sh))
+						printf("# %s %s%s: rep %u: no sample\n",
+						       g->name, path_name[p],
+						       shape_sfx[sh], rep + 1);
 				}
 			}
 		}

@@ -262,6 +262,14 @@ static struct xs_handle *xs(void)
 	return xsh;
 }
 
+void xl_guest_reconnect(void)
+{
+	if (xsh)
+		xs_close(xsh);
+	xsh = NULL;
+	memset(pending, 0, sizeof(pending));
+}
+
 static int env_domid(const char *name)
 {
 	const char *v = getenv(name);

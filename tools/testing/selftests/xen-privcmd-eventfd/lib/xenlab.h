@@ -95,6 +95,8 @@ int xl_guest_write(int domid, int pio, uint64_t addr, unsigned int size,
 		   uint64_t value, unsigned int count, int vcpu, int timeout_ms,
 		   uint64_t *usecs);
 int xl_guest_irqcount(int domid, uint64_t *isa_count, uint64_t *evtchn_count);
+/* Drop the xenstore connection (and pending commands); the next call reopens it. */
+void xl_guest_reconnect(void);
 int xl_guest_evtchn_port(int domid, uint32_t *port);	/* unbound, for dom0 */
 int xl_guest_isa_irq(int domid);	/* the ISA IRQ the guest counts, -1 if none */
 /* Move the guest's balloon target (KiB); shrinking broadcasts INVALIDATE. */
