@@ -35,7 +35,7 @@ for c in ${combos//,/ }; do
 		continue
 	fi
 	# The tables, the bench: lines, count errors and failed samples.
-	grep -a -v '^# .*\(rep [0-9]*/\|userspace acked\)' "$tap"
+	grep -a -v '^# \(sample: \|.*rep [0-9]*/\|.*userspace acked\)' "$tap"
 done
 tail -1 "$log"
 exit "$rc"

@@ -987,7 +987,13 @@ int main(int argc, char **argv)
 				for (i = 0; i < NPATH; i++) {
 					p = (i + rep) % NPATH;
 					g->s[p][sh][rep] = measure(g, p, sh);
-					if (!g->s[p][sh][rep] && applicable(g, p, sh))
+					if (g->s[p][sh][rep] > 0)
+						/* kept even if the run is cut short */
+						printf("# sample: rep %u %s %s%s %.0f\n",
+						       rep + 1, g->name, path_name[p],
+						       p < NKICKPATH ? shape_sfx[sh] : "",
+						       g->s[p][sh][rep]);
+					else if (applicable(g, p, sh))
 						printf("# %s %s%s: rep %u: no sample\n",
 						       g->name, path_name[p],
 						       shape_sfx[sh], rep + 1);
