@@ -23,9 +23,11 @@ mkdir -p "$OUT"
 
 # Every dom0 setup by default (LAB=all); LAB=pv-6.12 etc. for one.
 lab_combos=${LAB:-all}
-# The -smp combinations run the module's handler beside ioctls and
-# releases on a second dom0 vCPU, one per dom0 kernel series.
-[ "$lab_combos" = all ] && lab_combos=pv-6.12,pvh-6.12,pv-6.1,pv-6.12-smp,pv-6.1-smp
+# The -smp combinations (the module's handler beside ioctls and releases
+# on a second dom0 vCPU) are opt-in, LAB=pv-6.12-smp,pv-6.1-smp: under
+# multi-threaded TCG the guests triple-fault now and then (see
+# Documentation/lab.md), which would make every make check a gamble.
+[ "$lab_combos" = all ] && lab_combos=pv-6.12,pvh-6.12,pv-6.1
 
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(setup matrix static deb lab)
