@@ -277,12 +277,19 @@ static bool pe_ioreq_slot_default(struct pe_ioreq_port *p, bool inprocess_too)
 	return true;
 }
 
-static void pe_ioreq_port_process(struct pe_ioreq_port *p, unsigned int *eoi)
+/*
+ * An event that finds no request is not acknowledged as spurious: Linux
+ * delays the unmask of a port after consecutive spurious events (up to a
+ * second), a defence against a guest flooding a port. Only Xen sends on an
+ * ioreq port, once per request, and the guest cannot (the remote end is
+ * Xen's own); such an event means that a device model serving the page
+ * itself won the claim, and its next request must not wait.
+ */
+static void pe_ioreq_port_process(struct pe_ioreq_port *p)
 {
 	switch (pe_ioreq_serve(p)) {
 	case PE_IOREQ_NOTHING:
 		atomic64_inc(&p->srv->stat_spurious);
-		*eoi = XEN_EOI_FLAG_SPURIOUS;
 		break;
 	case PE_IOREQ_UNMATCHED:
 		pe_ioreq_unmatched(p);
@@ -296,7 +303,6 @@ static irqreturn_t pe_ioreq_port_interrupt(int irq, void *dev_id)
 {
 	struct pe_ioreq_port *p = dev_id;
 	struct pe_ioreq_server *srv = p->srv;
-	unsigned int eoi = 0;
 
 	/* Upstream mode: /dev/xen/evtchn owns the port and its EOI... */
 	if (srv->mode == PE_IOREQ_SERVER_UPSTREAM && !READ_ONCE(p->sole))
@@ -305,11 +311,11 @@ static irqreturn_t pe_ioreq_port_interrupt(int irq, void *dev_id)
 	/* ...unless it let go of it: then we do, as in the owned mode. */
 
 	if (!READ_ONCE(srv->dying))
-		pe_ioreq_port_process(p, &eoi);
+		pe_ioreq_port_process(p);
 	else if (READ_ONCE(srv->flush_ready))
 		pe_ioreq_slot_default(p, false);
 	/* The port stays masked until this late EOI: never skip it. */
-	xen_irq_lateeoi(irq, eoi);
+	xen_irq_lateeoi(irq, 0);
 	return IRQ_HANDLED;
 }
 
