@@ -13,6 +13,15 @@
  * decides whether it wants the request before claiming it, so a device
  * model never sees a request that it must serve transiently claimed.
  *
+ * Between that decision and the claim, the request could in theory have
+ * been completed and replaced by another with the same flags byte (the
+ * ABA case). The handler therefore first marks the request in the byte's
+ * padding bit, which Xen neither reads nor carries over to the next
+ * request, checks that the marked request is the one it decided on, and
+ * only then claims it. If it is not, it clears the mark and looks again.
+ * Xen sees READY throughout: the state never goes backwards, which Xen
+ * punishes with domain_crash() when the vCPU happens to look.
+ *
  * Upstream mode when the device model lets go first. The device model's
  * /dev/xen/evtchn binds each port with the late-EOI chip: every event
  * leaves the port masked until evtchn.c acknowledges it on the device
@@ -66,6 +75,7 @@
 #define IOREQ_STATE_MASK	0x0f
 #define IOREQ_DATA_IS_PTR	BIT(4)
 #define IOREQ_DIR_READ		BIT(5)
+#define IOREQ_MARK		BIT(7)	/* _pad1: the handler's tentative claim */
 
 /*
  * The masks above are the bit positions of Xen's bitfields as a
@@ -87,7 +97,13 @@ static u8 *ioreq_flags(struct ioreq *req)
 
 static u8 with_state(u8 flags, u8 state)
 {
-	return (flags & ~IOREQ_STATE_MASK) | state;
+	return (flags & ~(IOREQ_STATE_MASK | IOREQ_MARK)) | state;
+}
+
+/* Change the flags byte from @old to @new if nobody changed it meanwhile. */
+static bool pe_ioreq_flags_cas(struct ioreq *req, u8 old, u8 new)
+{
+	return cmpxchg(ioreq_flags(req), old, new) == old;
 }
 
 /* What the handler read of a READY request. */
@@ -113,7 +129,8 @@ static bool pe_ioreq_snap_read(struct ioreq *req, struct pe_ioreq_snap *s)
 {
 	/* Xen fills the request in before it publishes the state. */
 	s->flags = smp_load_acquire(ioreq_flags(req));
-	if ((s->flags & IOREQ_STATE_MASK) != STATE_IOREQ_READY)
+	/* Marked: the handler on another CPU is claiming it. */
+	if ((s->flags & (IOREQ_STATE_MASK | IOREQ_MARK)) != STATE_IOREQ_READY)
 		return false;
 	pe_ioreq_snap_fields(req, s);
 	return true;
@@ -156,9 +173,8 @@ static bool pe_ioreq_snap_key(const struct pe_ioreq_snap *s, struct pe_ioeventfd
 /* Claim a READY request for the kernel. */
 static bool pe_ioreq_claim(struct ioreq *req, u8 ready_flags)
 {
-	return cmpxchg(ioreq_flags(req), ready_flags,
-		       with_state(ready_flags, STATE_IOREQ_INPROCESS)) ==
-	       ready_flags;
+	return pe_ioreq_flags_cas(req, ready_flags,
+				  with_state(ready_flags, STATE_IOREQ_INPROCESS));
 }
 
 /* Complete a claimed request and wake the vCPU. */
@@ -189,9 +205,10 @@ enum pe_ioreq_outcome {
 	PE_IOREQ_NOTHING,		/* no READY request, or someone else took it */
 	PE_IOREQ_SERVED,		/* matched an ioeventfd and completed */
 	PE_IOREQ_UNMATCHED,	/* READY, and left READY for someone else */
+	PE_IOREQ_REPLACED,	/* marked a newer request than the one matched */
 };
 
-static enum pe_ioreq_outcome pe_ioreq_serve(struct pe_ioreq_port *p)
+static enum pe_ioreq_outcome pe_ioreq_serve_once(struct pe_ioreq_port *p)
 {
 	struct pe_ioreq_server *srv = p->srv;
 	struct ioreq *req = &srv->page.ioreq[p->vcpu];
@@ -210,20 +227,21 @@ static enum pe_ioreq_outcome pe_ioreq_serve(struct pe_ioreq_port *p)
 	if (!ev)
 		goto out;
 
-	if (!pe_ioreq_claim(req, s.flags)) {
+	/* Mark, check, claim: see "the ABA case" at the top of the file. */
+	if (!pe_ioreq_flags_cas(req, s.flags, s.flags | IOREQ_MARK)) {
 		ret = PE_IOREQ_NOTHING;
 		goto out;
 	}
-	/*
-	 * The claim succeeded on the same state byte, but in theory the
-	 * request could have been completed and replaced since we read it.
-	 * Serve what is there now only if it is what we matched.
-	 */
 	now.flags = s.flags;
 	pe_ioreq_snap_fields(req, &now);
 	if (!pe_ioreq_snap_equal(&s, &now)) {
-		/* Give it back; pairs with the acquire in pe_ioreq_snap_read(). */
-		smp_store_release(ioreq_flags(req), s.flags);
+		/* Fails only if a device model took the marked request. */
+		pe_ioreq_flags_cas(req, s.flags | IOREQ_MARK, s.flags);
+		ret = PE_IOREQ_REPLACED;
+		goto out;
+	}
+	if (!pe_ioreq_claim(req, s.flags | IOREQ_MARK)) {
+		ret = PE_IOREQ_NOTHING;
 		goto out;
 	}
 
@@ -234,6 +252,20 @@ static enum pe_ioreq_outcome pe_ioreq_serve(struct pe_ioreq_port *p)
 out:
 	rcu_read_unlock();
 	return ret;
+}
+
+/* A replaced request is looked at again, a bounded number of times. */
+#define PE_IOREQ_SERVE_TRIES	4
+
+static enum pe_ioreq_outcome pe_ioreq_serve(struct pe_ioreq_port *p)
+{
+	enum pe_ioreq_outcome ret = PE_IOREQ_REPLACED;
+	unsigned int i;
+
+	for (i = 0; i < PE_IOREQ_SERVE_TRIES && ret == PE_IOREQ_REPLACED; i++)
+		ret = pe_ioreq_serve_once(p);
+	/* Still replaced each time: let the device model have it. */
+	return ret == PE_IOREQ_REPLACED ? PE_IOREQ_UNMATCHED : ret;
 }
 
 /* The device model did not get this request: hand it over or finish it. */
@@ -295,6 +327,7 @@ static void pe_ioreq_port_process(struct pe_ioreq_port *p)
 		pe_ioreq_unmatched(p);
 		break;
 	case PE_IOREQ_SERVED:
+	case PE_IOREQ_REPLACED:	/* pe_ioreq_serve() never returns it */
 		break;
 	}
 }
