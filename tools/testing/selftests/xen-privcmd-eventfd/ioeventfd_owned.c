@@ -48,8 +48,6 @@ FIXTURE(owned) {
 
 FIXTURE_SETUP(owned)
 {
-	int rc;
-
 	memset(&self->s, 0, sizeof(self->s));
 	self->pe = -1;
 	self->dmfd = -1;
@@ -65,24 +63,12 @@ FIXTURE_SETUP(owned)
 	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ASSERT_GE(self->dmfd, 0);
 	ASSERT_GE(self->efd, 0);
-	ASSERT_EQ(0, pe_server_setup(&self->s, self->dom));
-	/* Teardown does not run after a failed setup: clean up here. */
-	rc = pe_attach(self->pe, self->dom, self->s.id, self->s.vcpus, self->dmfd);
-	if (rc)
-		xl_server_destroy(&self->s);
-	ASSERT_EQ(0, rc);
+	ASSERT_EQ(0, pe_owned_attach(self->pe, &self->s, self->dom, self->dmfd));
 }
 
 FIXTURE_TEARDOWN(owned)
 {
-	/* The module lets go of the ports before the server goes away. */
-	if (self->pe >= 0)
-		close(self->pe);
-	xl_server_destroy(&self->s);
-	if (self->efd >= 0)
-		close(self->efd);
-	if (self->dmfd >= 0)
-		close(self->dmfd);
+	pe_owned_teardown(self->pe, &self->s, self->efd, self->dmfd);
 }
 
 /* Let the device model serve until the guest's accesses are done. */

@@ -213,6 +213,35 @@ static inline int pe_server_setup(struct xl_server *s, int dom)
 	return rc;
 }
 
+/*
+ * The owned-mode fixture of several programs: a server on @dom for the
+ * test windows and @pe attached to it, forwarding to @dmfd. On failure
+ * nothing is left (the harness runs no teardown after a failed setup).
+ */
+static inline int pe_owned_attach(int pe, struct xl_server *s, int dom, int dmfd)
+{
+	int rc = pe_server_setup(s, dom);
+
+	if (rc)
+		return rc;
+	rc = pe_attach(pe, dom, s->id, s->vcpus, dmfd);
+	if (rc)
+		xl_server_destroy(s);
+	return rc;
+}
+
+/* Its teardown: the module lets go of the ports before the server goes. */
+static inline void pe_owned_teardown(int pe, struct xl_server *s, int efd, int dmfd)
+{
+	if (pe >= 0)
+		close(pe);
+	xl_server_destroy(s);
+	if (efd >= 0)
+		close(efd);
+	if (dmfd >= 0)
+		close(dmfd);
+}
+
 /* Read the debugfs state into @buf (NUL-terminated); -1 if unreadable. */
 static inline int pe_debugfs_read(char *buf, size_t len)
 {

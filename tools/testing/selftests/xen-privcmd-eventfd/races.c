@@ -32,8 +32,6 @@ FIXTURE_VARIANT_ADD(race, pvh) {
 
 FIXTURE_SETUP(race)
 {
-	int rc;
-
 	memset(&self->s, 0, sizeof(self->s));
 	self->pe = -1;
 	self->dmfd = -1;
@@ -48,22 +46,12 @@ FIXTURE_SETUP(race)
 	self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ASSERT_GE(self->dmfd, 0);
 	ASSERT_GE(self->efd, 0);
-	ASSERT_EQ(0, pe_server_setup(&self->s, self->dom));
-	rc = pe_attach(self->pe, self->dom, self->s.id, self->s.vcpus, self->dmfd);
-	if (rc)
-		xl_server_destroy(&self->s);
-	ASSERT_EQ(0, rc);
+	ASSERT_EQ(0, pe_owned_attach(self->pe, &self->s, self->dom, self->dmfd));
 }
 
 FIXTURE_TEARDOWN(race)
 {
-	if (self->pe >= 0)
-		close(self->pe);
-	xl_server_destroy(&self->s);
-	if (self->efd >= 0)
-		close(self->efd);
-	if (self->dmfd >= 0)
-		close(self->dmfd);
+	pe_owned_teardown(self->pe, &self->s, self->efd, self->dmfd);
 }
 
 /* Serve forwarded requests (the guest's own, none expected) until it is done. */
