@@ -717,4 +717,138 @@ TEST_F_TIMEOUT(owned_nodm, invalidate_broadcast_is_completed, PE_TEST_TIMEOUT_S)
 	TH_LOG("invalidate requests completed by the module: %lld", after - before);
 }
 
+/*
+ * Review B6: Xen frees a destroyed domain only when the last mapping of its
+ * ioreq page goes, and the module's attachment holds one. The domain stays
+ * a zombie while a file is attached, and goes once the file lets go.
+ */
+#define ZOMBIE_NAME	"xenlab-zombie"
+
+/* Is @dom still known to Xen (a zombie shows as "(null)" in xl list)? */
+static int domain_exists(int dom)
+{
+	char line[256];
+	int found = 0, id;
+	FILE *f = popen("xl list 2>/dev/null", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %d", &id) == 1 && id == dom)
+			found = 1;
+	pclose(f);
+	return found;
+}
+
+static int domain_gone_within(int dom, int seconds)
+{
+	while (seconds-- > 0) {
+		if (domain_exists(dom) == 0)
+			return 1;
+		sleep(1);
+	}
+	return 0;
+}
+
+/*
+ * A paused PVH domain that never runs: enough for an ioreq server. Return
+ * its domid, or -1 with xl's last words in @why.
+ */
+static int zombie_create(char *why, size_t len)
+{
+	const char *cfg = "/tmp/" ZOMBIE_NAME ".cfg";
+	char out[64] = "";
+	FILE *f = fopen(cfg, "w");
+
+	snprintf(why, len, "cannot write %s", cfg);
+	if (!f)
+		return -1;
+	fprintf(f, "name = \"%s\"\ntype = \"pvh\"\nmemory = 192\nvcpus = 1\n"
+		"kernel = \"/tmp/guest/vmlinuz\"\non_crash = \"destroy\"\n",
+		ZOMBIE_NAME);
+	fclose(f);
+	f = popen("xl create -p /tmp/" ZOMBIE_NAME ".cfg >/tmp/" ZOMBIE_NAME ".log 2>&1; "
+		  "cp /tmp/" ZOMBIE_NAME ".log \"${XENLAB_OUT:-/tmp}\"/ 2>/dev/null; "
+		  "grep -i -m1 'error\\|fail\\|panic' /tmp/" ZOMBIE_NAME ".log", "r");
+	if (!f)
+		return -1;
+	if (!fgets(why, len, f))
+		why[0] = 0;
+	pclose(f);
+	f = popen("xl domid " ZOMBIE_NAME " 2>/dev/null", "r");
+	if (!f)
+		return -1;
+	if (!fgets(out, sizeof(out), f))
+		out[0] = 0;
+	pclose(f);
+	return out[0] ? atoi(out) : -1;
+}
+
+static void zombie_destroy(int dom)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "xl destroy %d >/dev/null 2>&1", dom);
+	if (system(cmd))
+		return;
+}
+
+FIXTURE(zombie) {
+	int dom;
+};
+
+FIXTURE_SETUP(zombie)
+{
+	char why[256];
+
+	if (xl_guest_domid() < 0)
+		SKIP(return, "no lab (XENLAB_GUEST_DOMID unset)");
+
+	self->dom = zombie_create(why, sizeof(why));
+	ASSERT_LT(0, self->dom) TH_LOG("xl create -p of a PVH domain: %s", why);
+}
+
+FIXTURE_TEARDOWN(zombie)
+{
+	if (self->dom > 0 && domain_exists(self->dom) == 1)
+		zombie_destroy(self->dom);
+}
+
+static void zombie_check(struct __test_metadata *_metadata, int dom, int detach)
+{
+	struct xl_server s;
+	int pe = pe_open(), dmfd = eventfd(0, EFD_CLOEXEC);
+	uint32_t id;
+	int rc;
+
+	if (pe < 0)
+		SKIP(return, "%s: %s (module not loaded)", PE_DEV, strerror(errno));
+	ASSERT_LE(0, dmfd);
+	ASSERT_EQ(0, pe_server_setup(&s, dom));
+	ASSERT_EQ(0, pe_attach(pe, dom, s.id, s.vcpus, dmfd));
+	id = s.id;
+	/* The test's own mapping goes; the module's stays. */
+	xl_server_destroy(&s);
+	zombie_destroy(dom);
+	sleep(2);
+	EXPECT_EQ(1, domain_exists(dom)) TH_LOG("d%d went while attached", dom);
+	rc = detach ? pe_detach(pe, dom, id) : close(pe);
+	EXPECT_EQ(0, rc);
+	EXPECT_TRUE(domain_gone_within(dom, 20))
+		TH_LOG("d%d still there after the %s", dom, detach ? "detach" : "close");
+	if (detach)
+		close(pe);
+	close(dmfd);
+}
+
+TEST_F_TIMEOUT(zombie, destroyed_guest_goes_on_close, PE_TEST_TIMEOUT_S)
+{
+	zombie_check(_metadata, self->dom, 0);
+}
+
+TEST_F_TIMEOUT(zombie, destroyed_guest_goes_on_detach, PE_TEST_TIMEOUT_S)
+{
+	zombie_check(_metadata, self->dom, 1);
+}
+
 TEST_HARNESS_MAIN
