@@ -10,8 +10,15 @@
 #include "kselftest_harness.h"
 #include "pe_util.h"
 
-/* A guest write the module serves takes a few ms under TCG. */
-#define RACE_WRITE_MAX_US	100000ull
+/*
+ * A guest write the module serves takes a few ms under TCG, but a busy
+ * host can stall the emulated CPU for over 100 ms: a write that must
+ * merely complete gets a second. Lost claims acknowledged as spurious
+ * delayed the next kick by 250-400 ms (pv-6.12-smp), hence the bound of
+ * that test.
+ */
+#define RACE_WRITE_MAX_US	1000000ull
+#define RACE_NEXT_KICK_MAX_US	200000ull
 
 FIXTURE(race) {
 	struct xl_server s;
@@ -249,7 +256,7 @@ TEST_F_TIMEOUT(race, lost_claims_do_not_delay_the_next_kick, PE_TEST_TIMEOUT_S)
 	if (won < 20)
 		SKIP(return, "the device model won %lu claims: no race on %s dom0 vCPU(s)",
 		     won, getenv("XENLAB_COMBO") ?: "this");
-	EXPECT_LT(worst, RACE_WRITE_MAX_US);
+	EXPECT_LT(worst, RACE_NEXT_KICK_MAX_US);
 }
 
 TEST_HARNESS_MAIN
