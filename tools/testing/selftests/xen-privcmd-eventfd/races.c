@@ -20,6 +20,9 @@
 #define RACE_WRITE_MAX_US	1000000ull
 #define RACE_NEXT_KICK_MAX_US	200000ull
 
+/* Kicks of the churn test: about 10 s of them under TCG. */
+#define RACE_KICKS		800
+
 FIXTURE(race) {
 	struct xl_server s;
 	int dom, pe, dmfd, efd;
@@ -163,7 +166,7 @@ TEST_F_TIMEOUT(race, deassign_while_guest_kicks, PE_TEST_TIMEOUT_S)
 	 * The guest kicks without pause; kicks that find no registration go
 	 * to the device model (this thread).
 	 */
-	ASSERT_EQ(0, xl_guest_write_start(self->dom, 0, PE_NOTIFY, 4, 0, 1500, 0));
+	ASSERT_EQ(0, xl_guest_write_start(self->dom, 0, PE_NOTIFY, 4, 0, RACE_KICKS, 0));
 	ASSERT_EQ(0, pthread_create(&treg, NULL, churn_reg_fn, &c));
 	ASSERT_EQ(0, pthread_create(&tefd, NULL, churn_efd_fn, &c));
 	ASSERT_EQ(0, pthread_create(&tdm, NULL, churn_dm_fn, &c));
@@ -192,7 +195,7 @@ TEST_F_TIMEOUT(race, deassign_while_guest_kicks, PE_TEST_TIMEOUT_S)
 	pthread_join(tdm, NULL);
 	TH_LOG("%lu loops, %lu assigned, slowest %lu us", c.loops, c.assigned,
 	       c.max_us);
-	EXPECT_EQ(0, guest) TH_LOG("the guest's 1500 kicks did not complete");
+	EXPECT_EQ(0, guest) TH_LOG("the guest's %d kicks did not complete", RACE_KICKS);
 	EXPECT_LT(c.max_us, 2000000);
 	EXPECT_LT(0, c.assigned);
 	close(c.efd);
@@ -250,13 +253,54 @@ TEST_F_TIMEOUT(race, lost_claims_do_not_delay_the_next_kick, PE_TEST_TIMEOUT_S)
 		ASSERT_EQ(0, race_one_write(self->pe, &self->s, self->dmfd, &usecs));
 		if (usecs > worst)
 			worst = usecs;
+		/* One dom0 vCPU: the handler always runs first. */
+		if (round == 1 && !won) {
+			round++;
+			break;
+		}
 	}
 	TH_LOG("device model won %lu of %d claims; slowest next kick %llu us",
-	       won, 6 * 40, (unsigned long long)worst);
+	       won, round * 40, (unsigned long long)worst);
 	if (won < 20)
 		SKIP(return, "the device model won %lu claims: no race on %s dom0 vCPU(s)",
 		     won, getenv("XENLAB_COMBO") ?: "this");
 	EXPECT_LT(worst, RACE_NEXT_KICK_MAX_US);
+}
+
+/*
+ * Issue 8 item 9, second half: the device model destroys its Xen ioreq
+ * server (XEN_DMOP_destroy_ioreq_server) while the module is still
+ * attached, and the guest goes on using the range. Nobody serves it any
+ * more, so Xen must complete the accesses itself (writes dropped, reads
+ * all ones); neither the module's leftover ports nor its mapping may
+ * leave a vCPU blocked, and closing the file afterwards must work.
+ */
+TEST_F_TIMEOUT(race, server_destroyed_under_the_module, PE_TEST_TIMEOUT_S)
+{
+	uint64_t value = 0;
+
+	ASSERT_EQ(0, pe_ioeventfd(self->pe, self->dom, self->s.id, PE_NOTIFY, 4,
+				  self->efd, 0, 0));
+	ASSERT_EQ(0, race_one_write(self->pe, &self->s, self->dmfd, NULL));
+	EXPECT_EQ(1, efd_take(self->efd));
+
+	/* The device model's own page stays mapped: only the server goes. */
+	ASSERT_EQ(0, xendevicemodel_destroy_ioreq_server(self->s.dmod, self->dom,
+							 self->s.id));
+	self->s.created = 0;
+	self->s.enabled = 0;
+
+	EXPECT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0, 20, 0, 20000, NULL))
+		TH_LOG("the guest's writes after the server went did not complete");
+	EXPECT_EQ(0, efd_take(self->efd));
+	EXPECT_EQ(0, xl_guest_read_start(self->dom, 0, PE_NOTIFY, 4));
+	EXPECT_EQ(0, xl_guest_wait(self->dom, 20000, &value));
+	EXPECT_EQ(0xffffffffull, value);
+
+	/* The file lets go of ports and a page whose server is gone. */
+	EXPECT_EQ(0, close(self->pe));
+	self->pe = -1;
+	EXPECT_EQ(0, xl_guest_write(self->dom, 0, PE_NOTIFY, 4, 0, 1, 0, 20000, NULL));
 }
 
 TEST_HARNESS_MAIN
